@@ -1,0 +1,55 @@
+"""Fixtures that start the real local parts on free ports of 127.0.0.1 and stop them.
+
+One stand-in and one S3 server per test process (xdist worker); each test gets a clean stand-in state and a
+bucket of its own, so tests never see each other's data.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from dify_standin.processes import MotoS3Process, StandinProcess
+
+S3_ENV = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+@pytest.fixture(scope="session")
+def standin_server() -> Iterator[StandinProcess]:
+    with StandinProcess() as server:
+        yield server
+
+
+@pytest.fixture
+def standin(standin_server: StandinProcess) -> StandinProcess:
+    """The running stand-in, reset to an empty Dify with no faults and no latency."""
+    standin_server.admin.reset()
+    return standin_server
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[MotoS3Process]:
+    with MotoS3Process() as server:
+        yield server
+
+
+@pytest.fixture
+def s3_client(s3_server: MotoS3Process):
+    return s3_server.client()
+
+
+@pytest.fixture
+def bucket(s3_client) -> str:
+    """A fresh, empty bucket for this test."""
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    s3_client.create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture
+def s3_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    for key, value in S3_ENV.items():
+        monkeypatch.setenv(key, value)
+    return S3_ENV

@@ -7,6 +7,7 @@ its health URL in time is killed and reported with the tail of its output.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -36,20 +37,23 @@ class ServerProcess:
         self.health_url = health_url
         self.env = env
         self.proc: subprocess.Popen[bytes] | None = None
-        self._log = tempfile.NamedTemporaryFile(prefix=f"{name}-", suffix=".log", delete=False)
+        fd, log_name = tempfile.mkstemp(prefix=f"{name}-", suffix=".log")
+        os.close(fd)
+        self._log_name = log_name
 
     @property
     def log_path(self) -> Path:
-        return Path(self._log.name)
+        return Path(self._log_name)
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
-        self.proc = subprocess.Popen(
-            self.argv,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, **(self.env or {})},
-            start_new_session=True,
-        )
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                self.argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **(self.env or {})},
+                start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -71,10 +75,8 @@ class ServerProcess:
             os.killpg(self.proc.pid, signal.SIGTERM)
             self.proc.wait(timeout)
         except (subprocess.TimeoutExpired, ProcessLookupError):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             self.proc.wait(timeout)
 
     def __enter__(self) -> ServerProcess:

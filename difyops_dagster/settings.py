@@ -41,7 +41,9 @@ def _check_http_url(value: str, what: str) -> str:
 class DifyConsoleSettings(SettingsModel):
     """Console credentials, only for node executions in reports (the Service API has none)."""
 
-    url: str = Field(description="Console API root, e.g. https://dify.example.com (the /console/api prefix is added).")
+    url: str = Field(
+        description="Console API root, e.g. https://dify.example.com (the /console/api prefix is added)."
+    )
     email: str = Field(description="Console account e-mail.")
     password: SecretEnv = Field(description="Console account password, as {env: VAR}.")
 
@@ -65,13 +67,20 @@ class DifySettings(SettingsModel):
         default="1.13",
         description="Dify version the server runs (major.minor); selects the API spellings and quirks to expect.",
     )
-    connect_timeout_s: float = Field(default=5.0, gt=0, description="TCP connect timeout per request, seconds.")
+    connect_timeout_s: float = Field(
+        default=5.0, gt=0, description="TCP connect timeout per request, seconds."
+    )
     read_timeout_s: float = Field(default=60.0, gt=0, description="Read timeout per request, seconds.")
     max_retries: int = Field(
-        default=5, ge=0, le=20, description="Retries for 429, 5xx and connection errors on retry-safe requests."
+        default=5,
+        ge=0,
+        le=20,
+        description="Retries for 429, 5xx and connection errors on retry-safe requests.",
     )
     backoff_factor_s: float = Field(
-        default=0.5, ge=0, description="Base of the exponential backoff between retries, seconds (with jitter)."
+        default=0.5,
+        ge=0,
+        description="Base of the exponential backoff between retries, seconds (with jitter).",
     )
     backoff_max_s: float = Field(default=30.0, gt=0, description="Longest wait between two retries, seconds.")
     rate_limit_per_second: float = Field(
@@ -100,7 +109,8 @@ class S3Settings(SettingsModel):
     """The S3-compatible store (AWS, MinIO, SeaweedFS, ...). Credentials default to boto3's own chain."""
 
     endpoint_url: str | None = Field(
-        default=None, description="Endpoint for S3-compatible servers, e.g. http://127.0.0.1:9000; empty for AWS."
+        default=None,
+        description="Endpoint for S3-compatible servers, e.g. http://127.0.0.1:9000; empty for AWS.",
     )
     region_name: str = Field(default="us-east-1", description="Region name sent to the S3 API.")
     access_key_id: SecretEnv | None = Field(default=None, description="Access key id, as {env: VAR}.")
@@ -122,7 +132,9 @@ class StorageSettings(SettingsModel):
     """Where artifacts (reports, downloads, plans) are written: a local folder or an S3 bucket and prefix."""
 
     kind: Literal["local", "s3"] = Field(default="local", description="`local` or `s3`.")
-    local_dir: str = Field(default="var/artifacts", description="Folder for kind=local (relative to the cwd).")
+    local_dir: str = Field(
+        default="var/artifacts", description="Folder for kind=local (relative to the cwd)."
+    )
     bucket: str | None = Field(default=None, description="Bucket for kind=s3.")
     prefix: str = Field(default="difyops/", description="Key prefix for kind=s3.")
 
@@ -162,7 +174,11 @@ def parse_settings(data: Mapping, environ: Mapping[str, str], source: str = "set
         raise SettingsError(_describe(exc, source)) from None
     finally:
         SettingsModel._environ = previous
-    missing = [f"{path} (environment variable {ref.env})" for path, ref in iter_secrets(settings) if not ref.is_set(environ)]
+    missing = [
+        f"{path} (environment variable {ref.env})"
+        for path, ref in iter_secrets(settings)
+        if not ref.is_set(environ)
+    ]
     if missing:
         raise SettingsError(f"{source}: secret not set: " + "; ".join(missing))
     return settings

@@ -42,5 +42,9 @@ class ArtifactStoreResource(dg.ConfigurableResource):
 
 def build_artifact_store_resource(settings: StorageSettings, s3: S3Resource) -> ArtifactStoreResource:
     return ArtifactStoreResource(
-        kind=settings.kind, local_dir=settings.local_dir, bucket=settings.bucket, prefix=settings.prefix, s3=s3
+        kind=settings.kind,
+        local_dir=settings.local_dir,
+        bucket=settings.bucket,
+        prefix=settings.prefix,
+        s3=s3,
     )

@@ -1,0 +1,50 @@
+"""The artifact store behaves the same on a local folder and on a real S3 server: atomic writes, listing, delete."""
+
+from __future__ import annotations
+
+import pytest
+
+from difyops_dagster.storage.artifacts import LocalArtifactStore, S3ArtifactStore
+
+
+@pytest.fixture(params=["local", "s3"])
+def store(request, tmp_path):
+    if request.param == "local":
+        return LocalArtifactStore(tmp_path / "artifacts")
+    client = request.getfixturevalue("s3_client")
+    return S3ArtifactStore(client, request.getfixturevalue("bucket"), "reports")
+
+
+def test_written_bytes_read_back_and_missing_keys_are_none(store):
+    location = store.put_bytes("daily/app/2026-11-01.md", b"# report\n")
+    assert location.endswith("daily/app/2026-11-01.md")
+    assert store.get_bytes("daily/app/2026-11-01.md") == b"# report\n"
+    assert store.get_bytes("daily/app/absent.md") is None
+
+
+def test_listing_filters_by_prefix_and_delete_removes(store):
+    store.put_bytes("a/1.csv", b"1")
+    store.put_bytes("a/2.csv", b"22")
+    store.put_bytes("b/3.csv", b"333")
+    assert sorted((i.key, i.size) for i in store.list("a/")) == [("a/1.csv", 1), ("a/2.csv", 2)]
+    store.delete("a/1.csv")
+    assert [i.key for i in store.list("a/")] == ["a/2.csv"]
+
+
+def test_overwrite_replaces_whole_content(store):
+    store.put_bytes("state.json", b'{"colour": "blue", "padding": "xxxxxxxx"}')
+    store.put_bytes("state.json", b'{"colour": "green"}')
+    assert store.get_bytes("state.json") == b'{"colour": "green"}'
+
+
+@pytest.mark.parametrize("key", ["/abs", "../escape", "a/../../b", ""])
+def test_keys_that_escape_the_store_are_refused(store, key):
+    with pytest.raises(ValueError, match="artifact key"):
+        store.put_bytes(key, b"x")
+
+
+def test_local_writes_leave_no_temporary_files(tmp_path):
+    store = LocalArtifactStore(tmp_path)
+    for i in range(5):
+        store.put_bytes("x/report.json", str(i).encode())
+    assert [p.name for p in (tmp_path / "x").iterdir()] == ["report.json"]

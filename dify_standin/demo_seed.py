@@ -1,0 +1,56 @@
+"""What `--demo` seeds: the datasets and workflow app the README's quick start uses.
+
+Fixed ids and keys so that `config/demo.yaml` can name them: two datasets `kb-blue` / `kb-green`, one for
+videos, and a workflow app `summarize` (key `app-demo-summarize`) with a month of log rows for reports.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask
+
+from dify_standin.state import App, Dataset
+
+DEMO_DATASETS = {
+    "kb-blue": "0b1e0000-0000-4000-8000-000000000001",
+    "kb-green": "06ee0000-0000-4000-8000-000000000002",
+    "kb-videos": "0f1d0000-0000-4000-8000-000000000003",
+}
+DEMO_APP_ID = "a9900000-0000-4000-8000-000000000001"
+DEMO_APP_KEY = "app-demo-summarize"
+
+
+def seed_demo(app: Flask) -> None:
+    store = app.config["STORE"]
+    with store.lock:
+        for name, dataset_id in DEMO_DATASETS.items():
+            store.datasets[dataset_id] = Dataset(id=dataset_id, name=name, created_at=time.time())
+        summarize = App(
+            id=DEMO_APP_ID,
+            name="summarize",
+            api_key=DEMO_APP_KEY,
+            workflow={"outputs": {"summary": "Summary of: {{text}}"}, "duration_s": 1.0, "tokens": 240},
+            user_input_form=[
+                {
+                    "paragraph": {
+                        "label": "Text",
+                        "variable": "text",
+                        "required": True,
+                        "max_length": 4000,
+                        "default": "",
+                    }
+                },
+                {
+                    "select": {
+                        "label": "Style",
+                        "variable": "style",
+                        "required": False,
+                        "options": ["short", "long"],
+                        "default": "short",
+                    }
+                },
+            ],
+        )
+        store.apps[summarize.id] = summarize
+        store.app_keys[summarize.api_key] = summarize.id

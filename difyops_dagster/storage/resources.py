@@ -30,7 +30,7 @@ class ArtifactStoreResource(dg.ConfigurableResource):
     local_dir: str = Field(default="var/artifacts", description="Folder for kind=local.")
     bucket: str | None = Field(default=None, description="Bucket for kind=s3.")
     prefix: str = Field(default="difyops/", description="Key prefix for kind=s3.")
-    s3: dg.ResourceDependency[S3Resource]
+    s3: S3Resource
 
     def get_store(self) -> ArtifactStore:
         if self.kind == "s3":

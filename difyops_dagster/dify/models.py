@@ -1,0 +1,256 @@
+"""What the Dify client returns: frozen dataclasses parsed tolerantly from Dify's JSON.
+
+Newer Dify versions add fields; those are ignored. Missing optional fields get neutral defaults. Timestamps
+stay integer Unix seconds, as Dify sends them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class MetadataField:
+    id: str
+    name: str
+    type: str
+
+    @classmethod
+    def from_json(cls, data: dict) -> MetadataField:
+        return cls(str(data["id"]), str(data["name"]), str(data.get("type") or "string"))
+
+
+@dataclass(frozen=True)
+class Dataset:
+    id: str
+    name: str
+    document_count: int = 0
+    indexing_technique: str | None = None
+    doc_form: str | None = None
+    metadata_fields: tuple[MetadataField, ...] = ()
+
+    @classmethod
+    def from_json(cls, data: dict) -> Dataset:
+        return cls(
+            id=str(data["id"]),
+            name=str(data.get("name") or ""),
+            document_count=int(data.get("document_count") or 0),
+            indexing_technique=data.get("indexing_technique"),
+            doc_form=data.get("doc_form"),
+            metadata_fields=tuple(MetadataField.from_json(f) for f in data.get("doc_metadata") or ()),
+        )
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    name: str
+    indexing_status: str
+    display_status: str | None = None
+    enabled: bool = True
+    archived: bool = False
+    error: str | None = None
+    created_at: int = 0
+    word_count: int = 0
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_available(self) -> bool:
+        if self.display_status is not None:
+            return self.display_status == "available"
+        return self.indexing_status == "completed" and self.enabled and not self.archived
+
+    @classmethod
+    def from_json(cls, data: dict) -> Document:
+        metadata = {str(m["name"]): m.get("value") for m in data.get("doc_metadata") or () if "name" in m}
+        return cls(
+            id=str(data["id"]),
+            name=str(data.get("name") or ""),
+            indexing_status=str(data.get("indexing_status") or "unknown"),
+            display_status=data.get("display_status"),
+            enabled=bool(data.get("enabled", True)),
+            archived=bool(data.get("archived", False)),
+            error=data.get("error"),
+            created_at=int(data.get("created_at") or 0),
+            word_count=int(data.get("word_count") or 0),
+            metadata=metadata,
+        )
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    document: Document
+    batch: str
+
+
+@dataclass(frozen=True)
+class IndexingStatus:
+    document_id: str
+    indexing_status: str
+    error: str | None = None
+    completed_segments: int = 0
+    total_segments: int = 0
+
+    @property
+    def finished(self) -> bool:
+        return self.indexing_status in ("completed", "error", "paused", "stopped")
+
+    @classmethod
+    def from_json(cls, data: dict) -> IndexingStatus:
+        return cls(
+            document_id=str(data["id"]),
+            indexing_status=str(data.get("indexing_status") or "unknown"),
+            error=data.get("error"),
+            completed_segments=int(data.get("completed_segments") or 0),
+            total_segments=int(data.get("total_segments") or 0),
+        )
+
+
+@dataclass(frozen=True)
+class AppInfo:
+    name: str
+    description: str = ""
+    mode: str = ""
+    tags: tuple[str, ...] = ()
+
+    @classmethod
+    def from_json(cls, data: dict) -> AppInfo:
+        return cls(
+            str(data.get("name") or ""),
+            str(data.get("description") or ""),
+            str(data.get("mode") or ""),
+            tuple(data.get("tags") or ()),
+        )
+
+
+@dataclass(frozen=True)
+class InputField:
+    """One entry of `/parameters` `user_input_form`: `kind` is text-input, paragraph, select, number, file, ..."""
+
+    variable: str
+    kind: str
+    label: str = ""
+    required: bool = False
+    default: Any = None
+    options: tuple[str, ...] = ()
+    max_length: int | None = None
+
+    @classmethod
+    def from_json(cls, item: dict) -> InputField:
+        kind, spec = next(iter(item.items()))
+        return cls(
+            variable=str(spec["variable"]),
+            kind=str(kind),
+            label=str(spec.get("label") or spec["variable"]),
+            required=bool(spec.get("required", False)),
+            default=spec.get("default"),
+            options=tuple(spec.get("options") or ()),
+            max_length=spec.get("max_length") or None,
+        )
+
+
+@dataclass(frozen=True)
+class AppParameters:
+    user_input_form: tuple[InputField, ...]
+
+    @classmethod
+    def from_json(cls, data: dict) -> AppParameters:
+        return cls(tuple(InputField.from_json(item) for item in data.get("user_input_form") or ()))
+
+
+@dataclass(frozen=True)
+class WorkflowRun:
+    id: str
+    status: str
+    workflow_id: str | None = None
+    inputs: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] | None = None
+    error: str | None = None
+    elapsed_time: float = 0.0
+    total_tokens: int = 0
+    total_steps: int = 0
+    created_at: int = 0
+    finished_at: int | None = None
+
+    @classmethod
+    def from_json(cls, data: dict) -> WorkflowRun:
+        inputs = data.get("inputs") or {}
+        if isinstance(inputs, str):  # the run detail route sends inputs as a JSON string
+            try:
+                inputs = json.loads(inputs)
+            except ValueError:
+                inputs = {"_raw": inputs}
+        return cls(
+            id=str(data["id"]),
+            status=str(data.get("status") or "unknown"),
+            workflow_id=data.get("workflow_id"),
+            inputs=inputs if isinstance(inputs, dict) else {"_raw": inputs},
+            outputs=data.get("outputs"),
+            error=data.get("error") or None,
+            elapsed_time=float(data.get("elapsed_time") or 0.0),
+            total_tokens=int(data.get("total_tokens") or 0),
+            total_steps=int(data.get("total_steps") or 0),
+            created_at=int(data.get("created_at") or 0),
+            finished_at=int(data["finished_at"]) if data.get("finished_at") else None,
+        )
+
+
+@dataclass(frozen=True)
+class WorkflowRunResult:
+    task_id: str
+    workflow_run_id: str
+    run: WorkflowRun
+
+
+@dataclass(frozen=True)
+class WorkflowEvent:
+    event: str
+    task_id: str | None
+    workflow_run_id: str | None
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class WorkflowLog:
+    id: str
+    run_id: str
+    status: str
+    version: str | None
+    error: str | None
+    elapsed_time: float
+    total_tokens: int
+    total_steps: int
+    created_at: int
+    finished_at: int | None
+    created_from: str | None
+    created_by_role: str | None
+    end_user_session_id: str | None
+    account_email: str | None
+    exceptions_count: int = 0
+    triggered_from: str | None = None
+
+    @classmethod
+    def from_json(cls, data: dict) -> WorkflowLog:
+        run = data.get("workflow_run") or {}
+        end_user = data.get("created_by_end_user") or {}
+        account = data.get("created_by_account") or {}
+        return cls(
+            id=str(data["id"]),
+            run_id=str(run.get("id") or ""),
+            status=str(run.get("status") or "unknown"),
+            version=run.get("version"),
+            error=run.get("error") or None,
+            elapsed_time=float(run.get("elapsed_time") or 0.0),
+            total_tokens=int(run.get("total_tokens") or 0),
+            total_steps=int(run.get("total_steps") or 0),
+            created_at=int(run.get("created_at") or data.get("created_at") or 0),
+            finished_at=int(run["finished_at"]) if run.get("finished_at") else None,
+            created_from=data.get("created_from"),
+            created_by_role=data.get("created_by_role"),
+            end_user_session_id=end_user.get("session_id"),
+            account_email=account.get("email"),
+            exceptions_count=int(run.get("exceptions_count") or 0),
+            triggered_from=run.get("triggered_from"),
+        )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 import requests
+from urllib3.exceptions import ConnectTimeoutError, ReadTimeoutError
 
 
 class DifyError(Exception):
@@ -57,8 +58,10 @@ def error_from_response(endpoint: str, response: requests.Response) -> DifyError
 
 def error_from_exception(endpoint: str, exc: requests.RequestException) -> DifyError:
     """Transport failures, described by kind only (the exception text can be long and is not needed)."""
-    if isinstance(exc, requests.Timeout):
-        kind = "connect timeout" if isinstance(exc, requests.ConnectTimeout) else "read timeout"
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None  # urllib3's MaxRetryError wraps the cause
+    if isinstance(exc, requests.Timeout) or isinstance(reason, ReadTimeoutError | ConnectTimeoutError):
+        connect = isinstance(exc, requests.ConnectTimeout) or isinstance(reason, ConnectTimeoutError)
+        kind = "connect timeout" if connect else "read timeout"
         return DifyError(endpoint, None, "timeout", f"{kind} after retries")
     if isinstance(exc, requests.ConnectionError):
         return DifyError(endpoint, None, "connection_error", "connection failed or dropped after retries")

@@ -1,0 +1,66 @@
+"""Lists are read to the end in pages of 100, stopping on `total` — Dify's `has_more` is wrong at exact multiples.
+
+Seed 000 read only the first page (20 documents) and re-created everything past it; here every document is
+seen, with the fewest requests: ceil(N / 100), plus none for the empty page `has_more` would ask for.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+
+def _list_requests(standin) -> int:
+    return sum(1 for r in standin.admin.request_log() if r["method"] == "GET" and r["path"].endswith("/documents"))
+
+
+@pytest.mark.parametrize("count", [0, 1, 100, 200, 250])
+def test_every_document_is_listed_with_the_minimum_of_requests(standin, datasets, dataset_id, count):
+    for i in range(count):
+        standin.admin.add_document(dataset_id, f"doc-{i:04d}.md", "text")
+    standin.admin.clear_request_log()
+
+    names = [d.name for d in datasets.iter_documents(dataset_id)]
+
+    assert sorted(names) == [f"doc-{i:04d}.md" for i in range(count)]
+    assert _list_requests(standin) == max(1, math.ceil(count / 100))
+
+
+def test_document_metadata_is_read_from_the_list(standin, datasets, dataset_id):
+    standin.admin.add_document(dataset_id, "a.md", "x", metadata={"source_key": "docs/a.md", "fingerprint": "abc"})
+    (document,) = datasets.iter_documents(dataset_id)
+    assert document.metadata == {"source_key": "docs/a.md", "fingerprint": "abc"}
+    assert document.is_available
+
+
+def test_workflow_logs_are_read_to_the_end_with_filters(standin, apps, app):
+    rows = [
+        {"created_at": 1_700_000_000 + i, "status": "failed" if i % 3 == 0 else "succeeded", "user": f"u{i % 4}"}
+        for i in range(230)
+    ]
+    standin.admin.seed_logs(app["id"], rows)
+    standin.admin.clear_request_log()
+
+    logs = list(apps.iter_workflow_logs())
+    failed = list(apps.iter_workflow_logs(status="failed"))
+
+    assert len(logs) == 230 and len({log.run_id for log in logs}) == 230
+    assert [log.created_at for log in logs] == sorted((log.created_at for log in logs), reverse=True)
+    assert len(failed) == len([r for r in rows if r["status"] == "failed"])
+    log_requests = [r for r in standin.admin.request_log() if r["path"].endswith("/workflows/logs")]
+    assert len(log_requests) == 3 + 1
+
+
+def test_workflow_log_window_is_half_open_on_iso_timestamps(standin, apps, app):
+    from datetime import UTC, datetime
+
+    base = datetime(2026, 11, 1, tzinfo=UTC).timestamp()
+    standin.admin.seed_logs(app["id"], [{"created_at": base + s} for s in (-1, 0, 3600, 86399, 86400)])
+    inside = list(
+        apps.iter_workflow_logs(
+            created_after=datetime(2026, 11, 1, tzinfo=UTC),
+            created_before=datetime(2026, 11, 1, 23, 59, 59, tzinfo=UTC),
+        )
+    )
+    assert sorted(log.created_at - int(base) for log in inside) == [0, 3600, 86399]

@@ -41,9 +41,7 @@ def _check_http_url(value: str, what: str) -> str:
 class DifyConsoleSettings(SettingsModel):
     """Console credentials, only for node executions in reports (the Service API has none)."""
 
-    url: str = Field(
-        description="Console API root, e.g. https://dify.example.com (the /console/api prefix is added)."
-    )
+    url: str = Field(description="Console API root, e.g. https://dify.example.com (the /console/api prefix is added).")
     email: str = Field(description="Console account e-mail.")
     password: SecretEnv = Field(description="Console account password, as {env: VAR}.")
 
@@ -67,9 +65,7 @@ class DifySettings(SettingsModel):
         default="1.13",
         description="Dify version the server runs (major.minor); selects the API spellings and quirks to expect.",
     )
-    connect_timeout_s: float = Field(
-        default=5.0, gt=0, description="TCP connect timeout per request, seconds."
-    )
+    connect_timeout_s: float = Field(default=5.0, gt=0, description="TCP connect timeout per request, seconds.")
     read_timeout_s: float = Field(default=60.0, gt=0, description="Read timeout per request, seconds.")
     max_retries: int = Field(
         default=5,
@@ -132,9 +128,7 @@ class StorageSettings(SettingsModel):
     """Where artifacts (reports, downloads, plans) are written: a local folder or an S3 bucket and prefix."""
 
     kind: Literal["local", "s3"] = Field(default="local", description="`local` or `s3`.")
-    local_dir: str = Field(
-        default="var/artifacts", description="Folder for kind=local (relative to the cwd)."
-    )
+    local_dir: str = Field(default="var/artifacts", description="Folder for kind=local (relative to the cwd).")
     bucket: str | None = Field(default=None, description="Bucket for kind=s3.")
     prefix: str = Field(default="difyops/", description="Key prefix for kind=s3.")
 
@@ -175,9 +169,7 @@ def parse_settings(data: Mapping, environ: Mapping[str, str], source: str = "set
     finally:
         SettingsModel._environ = previous
     missing = [
-        f"{path} (environment variable {ref.env})"
-        for path, ref in iter_secrets(settings)
-        if not ref.is_set(environ)
+        f"{path} (environment variable {ref.env})" for path, ref in iter_secrets(settings) if not ref.is_set(environ)
     ]
     if missing:
         raise SettingsError(f"{source}: secret not set: " + "; ".join(missing))

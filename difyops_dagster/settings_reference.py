@@ -61,9 +61,7 @@ def _default(field) -> str:
     return "**required**"
 
 
-def iter_settings_rows(
-    model: type[BaseModel] = Settings, prefix: str = ""
-) -> Iterator[tuple[str, str, str, str]]:
+def iter_settings_rows(model: type[BaseModel] = Settings, prefix: str = "") -> Iterator[tuple[str, str, str, str]]:
     """(path, type, default, description) for every field, depth first, in declaration order."""
     for name, field in model.model_fields.items():
         path = f"{prefix}{name}"
@@ -73,9 +71,7 @@ def iter_settings_rows(
             is_list = typing.get_origin(field.annotation) in (list, tuple) or any(
                 typing.get_origin(a) in (list, tuple) for a in typing.get_args(field.annotation)
             )
-            yield from (
-                iter_settings_rows(sub, f"{path}[].") if is_list else iter_settings_rows(sub, f"{path}.")
-            )
+            yield from (iter_settings_rows(sub, f"{path}[].") if is_list else iter_settings_rows(sub, f"{path}."))
 
 
 def render_settings_table() -> str:

@@ -101,7 +101,7 @@ def _target_assets(settings: SyncSettings, target: str, dataset_id: str) -> list
         """What it takes to make the dataset mirror the bucket: create, update, delete, unchanged and repair."""
         plan = build_sync_plan(listing.accepted, documents, push_all=settings.push_all)
         ratio = deletion_ratio(plan)
-        emptying = not listing.accepted and plan.dataset_size > 0
+        emptying = not listing.accepted and not settings.allow_empty_source
         passed = ratio <= settings.max_delete_ratio and not emptying
         yield dg.Output(plan, metadata=plan_metadata(plan, dataset_id))
         yield dg.AssetCheckResult(
@@ -158,7 +158,7 @@ def _target_assets(settings: SyncSettings, target: str, dataset_id: str) -> list
         s3_client = s3.get_client()
         if settings.mode == "blue_green":
             state = load_state(s3_client, settings.bucket, settings.state_key)
-            if state.active == target:
+            if target != state.standby:
                 return _skipped_active(target, dataset_id, checks)
         client = dify.dataset_client()
 
@@ -221,8 +221,8 @@ def _check(name: str, passed: bool, metadata: dict) -> dg.AssetCheckResult:
 
 
 def _skipped_active(target: str, dataset_id: str, checks: list[dg.AssetCheckSpec]) -> dg.MaterializeResult:
-    """The active colour serves traffic: it is never written. Its checks pass as 'not applicable' and say so."""
-    note = {"skipped": f"{target} is the active colour; only the standby colour is synced"}
+    """Only the standby colour is written (the active one serves traffic); the other's checks say 'not applicable'."""
+    note = {"skipped": f"{target} is not the standby colour; only the standby colour is synced"}
     return dg.MaterializeResult(
         metadata={"dataset_id": dataset_id, "applied": False, **note},
         check_results=[dg.AssetCheckResult(check_name=c.name, passed=True, metadata=note) for c in checks],

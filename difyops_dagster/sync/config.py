@@ -48,6 +48,9 @@ class SyncSettings(SettingsModel):
         le=1,
         description="A plan deleting more than this share of the dataset is refused (1 = no guard).",
     )
+    allow_empty_source: bool = Field(
+        default=False, description="Allow syncing an empty listing (otherwise refused: it would empty the dataset)."
+    )
     indexing_technique: Literal["high_quality", "economy"] = Field(
         default="high_quality", description="Sent with the first document only, while the dataset has no setting yet."
     )

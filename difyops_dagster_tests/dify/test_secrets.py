@@ -1,6 +1,5 @@
 """The key never shows: not in a log line (urllib3 included), an exception, a repr or the resource's config."""
 
-
 import logging
 
 import dagster as dg

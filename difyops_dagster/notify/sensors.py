@@ -5,8 +5,6 @@ in this repository"). The message names the job, the run, the failed steps and t
 scrubbed of secrets by the notifier before it is logged or sent; the stack trace stays in the Dagster UI.
 """
 
-from __future__ import annotations
-
 import dagster as dg
 
 from difyops_dagster.notify.message import Notification

@@ -7,8 +7,6 @@ proceed, and the `every_app_fetched` check fails so the UI shows it. The reports
 stored days, so a weekly report is exactly the sum of its seven days.
 """
 
-from __future__ import annotations
-
 from datetime import UTC, datetime
 
 import dagster as dg

@@ -5,8 +5,6 @@ deprecated in 1.13 (`run_request_for_partition`). The partition is derived from 
 so a tick that runs late, or is replayed, still reports the right day — never a date fixed at deploy time.
 """
 
-from __future__ import annotations
-
 import dagster as dg
 
 from difyops_dagster.reports.config import WEEKDAYS, ReportsSettings
@@ -14,7 +12,12 @@ from difyops_dagster.reports.partitions import last_closed_partition
 
 
 def _partition_schedule(
-    name: str, job: dg.UnresolvedAssetJobDefinition, partitions, cron: str, reports: ReportsSettings, what: str
+    name: str,
+    job,
+    partitions: dg.TimeWindowPartitionsDefinition,
+    cron: str,
+    reports: ReportsSettings,
+    what: str,
 ) -> dg.ScheduleDefinition:
     status = dg.DefaultScheduleStatus.RUNNING if reports.schedules_running else dg.DefaultScheduleStatus.STOPPED
 
@@ -37,7 +40,7 @@ def _partition_schedule(
 
 def build_report_schedules(
     reports: ReportsSettings, daily: dg.DailyPartitionsDefinition, weekly: dg.WeeklyPartitionsDefinition
-) -> tuple[list[dg.UnresolvedAssetJobDefinition], list[dg.ScheduleDefinition]]:
+) -> tuple[list, list[dg.ScheduleDefinition]]:
     daily_job = dg.define_asset_job(
         "workflow_report_daily_job",
         selection=dg.AssetSelection.assets("workflow_logs", "workflow_report_daily"),

@@ -60,7 +60,9 @@ def send_email(notification: Notification, target: SmtpTarget, password: str | N
     except smtplib.SMTPResponseException as exc:
         text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
         return Delivery("email", False, f"{where} answered {exc.smtp_code}: {text[:200]}")
-    except (smtplib.SMTPException, OSError) as exc:
+    except smtplib.SMTPException as exc:  # smtplib's own messages ("SMTP AUTH extension not supported ...")
+        return Delivery("email", False, f"{type(exc).__name__} talking to {where}: {str(exc)[:200]}")
+    except OSError as exc:
         return Delivery("email", False, f"{type(exc).__name__} talking to {where}")
     if refused:
         return Delivery("email", False, f"{where} refused {len(refused)} recipient(s): {', '.join(sorted(refused))}")

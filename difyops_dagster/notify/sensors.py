@@ -48,6 +48,8 @@ def build_run_failure_sensor(webserver_base_url: str | None) -> dg.SensorDefinit
         step_errors = []
         for event in context.get_step_failure_events():
             error = event.event_specific_data.error if event.event_specific_data else None
+            while error is not None and error.cause is not None:  # Dagster wraps the user's exception
+                error = error.cause
             step_errors.append((event.step_key or "?", error.message if error else event.message or ""))
         run_url = f"{webserver_base_url}/runs/{run.run_id}" if webserver_base_url else None
         notification = run_failure_notification(

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from dify_standin.processes import ServerProcess, free_port
+from difyops_dagster.settings import Settings, parse_settings
 
 SLACK_PATH = "T0LOCAL/B0LOCAL/slackWebhookSecret123"
 DINGTALK_TOKEN = "dingtalk-access-token-local-123"
@@ -31,6 +32,7 @@ DINGTALK_SECRET = "SECdingtalk-signing-secret-local-456"
 WECOM_KEY = "wecom-key-local-789"
 SMTP_USER = "reports@example.com"
 SMTP_PASSWORD = "smtp-password-local-0!"
+APP_KEY = "app-reportsAppKey0123456789"
 
 
 @dataclass
@@ -152,3 +154,29 @@ def smtp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmtpReceiv
 def smtp(smtp_server: SmtpReceiver) -> SmtpReceiver:
     smtp_server.clear()
     return smtp_server
+
+
+@pytest.fixture
+def channel_env(monkeypatch, webhooks, smtp) -> dict[str, str]:
+    env = {
+        "SMTP_PASSWORD": SMTP_PASSWORD,
+        "SLACK_WEBHOOK_URL": webhooks.slack_url,
+        "DINGTALK_WEBHOOK_URL": webhooks.dingtalk_url,
+        "DINGTALK_SECRET": DINGTALK_SECRET,
+        "WRONG_DINGTALK_SECRET": "SECnot-the-right-one-999",
+        "WECOM_WEBHOOK_URL": webhooks.wecom_url,
+        "REPORT_APP_KEY": APP_KEY,
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
+
+
+def settings_with(notify: dict, environ: dict) -> Settings:
+    """Minimal settings with a reports section (whose app key is one more secret to mask) and `notify`."""
+    data = {
+        "dify": {"base_url": "http://127.0.0.1:9/v1"},
+        "reports": {"apps": [{"name": "bot", "api_key": {"env": "REPORT_APP_KEY"}}], "start_date": "2026-10-01"},
+        "notify": notify,
+    }
+    return parse_settings(data, environ)

@@ -4,14 +4,9 @@ secret, SMTP password, any other secret the settings name) survives in a message
 
 from __future__ import annotations
 
-import pytest
-
 from difyops_dagster.notify.defs import build_defs, build_notifier
 from difyops_dagster.notify.message import Notification
-from difyops_dagster.settings import parse_settings
-from difyops_dagster_tests.notify.conftest import DINGTALK_SECRET, SMTP_PASSWORD, SMTP_USER
-
-APP_KEY = "app-reportsAppKey0123456789"
+from difyops_dagster_tests.notify.conftest import APP_KEY, DINGTALK_SECRET, SMTP_PASSWORD, SMTP_USER, settings_with
 
 
 def notify_section(webhooks, smtp, *, dingtalk_secret_env: str = "DINGTALK_SECRET") -> dict:
@@ -30,31 +25,6 @@ def notify_section(webhooks, smtp, *, dingtalk_secret_env: str = "DINGTALK_SECRE
         "wecom": {"webhook_url": {"env": "WECOM_WEBHOOK_URL"}},
         "webserver_base_url": "http://dagster.local:3000",
     }
-
-
-@pytest.fixture
-def channel_env(monkeypatch, webhooks, smtp) -> dict[str, str]:
-    env = {
-        "SMTP_PASSWORD": SMTP_PASSWORD,
-        "SLACK_WEBHOOK_URL": webhooks.slack_url,
-        "DINGTALK_WEBHOOK_URL": webhooks.dingtalk_url,
-        "DINGTALK_SECRET": DINGTALK_SECRET,
-        "WRONG_DINGTALK_SECRET": "SECnot-the-right-one-999",
-        "WECOM_WEBHOOK_URL": webhooks.wecom_url,
-        "REPORT_APP_KEY": APP_KEY,
-    }
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    return env
-
-
-def settings_with(notify: dict, environ: dict):
-    data = {
-        "dify": {"base_url": "http://127.0.0.1:9/v1"},
-        "reports": {"apps": [{"name": "bot", "api_key": {"env": "REPORT_APP_KEY"}}], "start_date": "2026-10-01"},
-        "notify": notify,
-    }
-    return parse_settings(data, environ)
 
 
 def initialized(resource):

@@ -1,0 +1,62 @@
+"""`run_failure_sensor` announces a failed run of any job in the code location on the configured channels,
+with the job, the failed step, the error's first line and a link to the run, and with secrets that leaked
+into the exception text masked before anything is logged or sent."""
+
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+
+from difyops_dagster.notify.defs import build_defs
+from difyops_dagster.notify.sensors import run_failure_notification
+from difyops_dagster_tests.notify.conftest import APP_KEY, settings_with
+
+
+@dg.op
+def call_dify() -> None:
+    key = os.environ["REPORT_APP_KEY"]
+    raise RuntimeError(f"Dify said 401 for key {key} (Authorization: Bearer {key})\ntraceback line two")
+
+
+@dg.job
+def nightly_import() -> None:
+    call_dify()
+
+
+def test_a_failed_run_is_announced_with_its_step_error_and_run_link_and_no_secret(channel_env, webhooks):
+    settings = settings_with(
+        {"slack": {"webhook_url": {"env": "SLACK_WEBHOOK_URL"}}, "webserver_base_url": "http://dagster.local:3000/"},
+        channel_env,
+    )
+    defs = build_defs(settings)
+    sensor = defs.resolve_sensor_def("run_failure_sensor")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    notifier = defs.resources["notifier"]
+    with dg.instance_for_test() as instance:
+        result = nightly_import.execute_in_process(instance=instance, raise_on_error=False)
+        assert not result.success
+        context = dg.build_run_status_sensor_context(
+            sensor_name="run_failure_sensor",
+            dagster_instance=instance,
+            dagster_run=result.dagster_run,
+            dagster_event=result.get_run_failure_event(),
+            resources={"notifier": notifier},
+        ).for_run_failure()
+        sensor(context)
+    (message,) = webhooks.received("slack")
+    text = message["body"]["text"]
+    assert "Dagster run failed: nightly_import" in text
+    assert "Step call_dify: RuntimeError: Dify said 401 for key *** (Authorization: Bearer ***)" in text
+    assert "traceback line two" not in text
+    assert f"http://dagster.local:3000/runs/{result.run_id}" in repr(message["body"]["blocks"])
+    assert APP_KEY not in repr(message)
+
+
+def test_the_notice_lists_at_most_five_failed_steps():
+    steps = [(f"step_{i}", f"Error {i}\nmore") for i in range(8)]
+    notice = run_failure_notification("job", "0123456789abcdef", "Execution failed", steps, None)
+    assert notice.lines[0] == "Run 01234567 of job failed: Execution failed"
+    assert notice.lines[1:6] == tuple(f"Step step_{i}: Error {i}" for i in range(5))
+    assert notice.lines[-1] == "... and 3 more failed steps"
+    assert notice.level == "error" and notice.link is None

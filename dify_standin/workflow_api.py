@@ -136,7 +136,8 @@ def run_workflow(workflow_id: str | None = None):
             raise DifyHTTPError(
                 429,
                 "too_many_requests",
-                f"Too many requests. Please try again later. The current maximum concurrent requests allowed for {app.name} is {app.max_active}.",
+                "Too many requests. Please try again later. "
+                f"The current maximum concurrent requests allowed for {app.name} is {app.max_active}.",
             )
         app.active += 1
         run = Run(

@@ -1,0 +1,95 @@
+"""The code location loads from a settings file, and a wrong or missing setting fails the load naming itself.
+
+`dagster definitions validate` is what CI and operators run; it must exit non-zero with the setting's name.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import yaml
+
+from difyops_dagster.definitions import build_definitions
+from difyops_dagster.settings import load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_ENV = {
+    "DIFYOPS_CONFIG": str(ROOT / "config" / "demo.yaml"),
+    "DIFY_BASE_URL": "http://127.0.0.1:5001/v1",
+    "DIFY_DATASET_API_KEY": "dataset-demo",
+    "S3_ENDPOINT_URL": "http://127.0.0.1:9000",
+    "AWS_ACCESS_KEY_ID": "demo",
+    "AWS_SECRET_ACCESS_KEY": "demo",
+}
+
+
+def test_the_demo_configuration_loads_every_feature_it_names():
+    defs = build_definitions(load_settings(DEMO_ENV))
+    dg.Definitions.validate_loadable(defs)
+    graph = defs.resolve_asset_graph()
+    groups = {graph.get(key).group_name for key in graph.get_all_asset_keys()}
+    assert "sync" in groups
+    assert {"sync_job", "rollback_colour_job"} <= {j.name for j in defs.resolve_all_job_defs()}
+
+
+def _validate(tmp_path, settings: dict, env: dict[str, str]) -> subprocess.CompletedProcess:
+    config = tmp_path / "difyops.yaml"
+    config.write_text(yaml.safe_dump(settings))
+    clean = {k: v for k, v in os.environ.items() if k not in DEMO_ENV}
+    dagster = Path(sys.executable).with_name("dagster")
+    return subprocess.run(
+        [str(dagster), "definitions", "validate", "-m", "difyops_dagster.definitions"],
+        env={**clean, **env, "DIFYOPS_CONFIG": str(config), "DAGSTER_HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+
+
+GOOD = {
+    "dify": {"base_url": "http://127.0.0.1:5001/v1", "dataset_api_key": {"env": "DIFY_KEY"}},
+    "s3": {"endpoint_url": "http://127.0.0.1:9000"},
+    "sync": {"bucket": "b", "blue_dataset_id": "x", "green_dataset_id": "y"},
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("change", "env", "named"),
+    [
+        ({"dify": {**GOOD["dify"], "base_url": "dify.example.com"}}, {"DIFY_KEY": "k"}, "dify.base_url"),
+        ({}, {}, "dify.dataset_api_key (environment variable DIFY_KEY)"),
+        ({"s3": {"endpoint_url": "localhost:9000"}}, {"DIFY_KEY": "k"}, "s3.endpoint_url"),
+        (
+            {"sync": {"bucket": "b", "blue_dataset_id": "x"}},
+            {"DIFY_KEY": "k"},
+            "sync.blue_dataset_id and sync.green_dataset_id",
+        ),
+        ({"sync": {**GOOD["sync"], "schedule_cron": "every day"}}, {"DIFY_KEY": "k"}, "sync.schedule_cron"),
+    ],
+)
+def test_definitions_validate_fails_naming_the_setting(tmp_path, change, env, named):
+    result = _validate(tmp_path, {**GOOD, **change}, env)
+    assert result.returncode != 0
+    assert named in result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_definitions_validate_passes_on_good_settings(tmp_path):
+    result = _validate(tmp_path, GOOD, {"DIFY_KEY": "k"})
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_readme_configuration_table_matches_the_settings():
+    from difyops_dagster.settings_reference import BEGIN, END, render_settings_table
+
+    readme = (ROOT / "README.md").read_text()
+    assert BEGIN in readme and END in readme, "README lacks the generated settings table"
+    table = readme.split(BEGIN, 1)[1].split(END, 1)[0].strip()
+    assert table == render_settings_table(), "run `python -m difyops_dagster.settings_reference` and paste into README"

@@ -1,0 +1,110 @@
+"""Successful responses match the schemas of Dify's own OpenAPI description (newest API, so Dify 1.16 mode).
+
+The spec's schemas are loose (few `required` fields) but typed: a wrong type or shape of any field the spec
+declares fails here. `data/openapi_service.json` is dify-docs@9d8344e, copied so the test needs nothing outside.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from openapi_schema_validator import OAS30Validator
+
+from dify_standin.processes import StandinProcess
+from dify_standin.tests.conftest import APP_KEY, Api, upload
+
+SPEC = json.loads((Path(__file__).parent / "data" / "openapi_service.json").read_text())
+
+
+def _inline(node, depth=0):
+    """Resolve `$ref`s in place. `oneOf` becomes `anyOf`: the spec's alternatives (e.g. the input-form kinds) list
+    no required keys, so every object matches several of them and a strict `oneOf` would reject valid bodies."""
+    if depth > 12:
+        return {}
+    if isinstance(node, dict):
+        if "$ref" in node:
+            name = node["$ref"].rsplit("/", 1)[-1]
+            return _inline(SPEC["components"]["schemas"][name], depth + 1)
+        return {("anyOf" if k == "oneOf" else k): _inline(v, depth) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_inline(v, depth) for v in node]
+    return node
+
+
+def schema_for(method: str, path: str, status: str = "200") -> dict:
+    response = SPEC["paths"][path][method.lower()]["responses"][status]
+    if "$ref" in response:
+        response = SPEC["components"]["responses"][response["$ref"].rsplit("/", 1)[-1]]
+    return _inline(response["content"]["application/json"]["schema"])
+
+
+@pytest.fixture(scope="module")
+def newest():
+    with StandinProcess(dify_version="1.16") as server:
+        yield Api(server)
+
+
+def calls(api: Api):
+    dataset = api.ds("POST", "/datasets", json={"name": "conformance"}).json()["id"]
+    created = upload(
+        api, dataset, "a.md", data='{"indexing_technique": "economy", "process_rule": {"mode": "automatic"}}'
+    ).json()
+    doc, batch = created["document"]["id"], created["batch"]
+    field = api.ds("POST", f"/datasets/{dataset}/metadata", json={"type": "string", "name": "k"}).json()
+    api.admin.create_app("echo", APP_KEY, workflow={"outputs": {"answer": "{{query}}"}})
+    run = api.app("POST", "/workflows/run", json={"inputs": {"query": "x"}, "user": "u"}).json()
+    return [
+        ("GET", "/datasets", api.ds("GET", "/datasets")),
+        ("GET", "/datasets/{dataset_id}", api.ds("GET", f"/datasets/{dataset}")),
+        ("POST", "/datasets/{dataset_id}/document/create-by-file", None, created),
+        (
+            "POST",
+            "/datasets/{dataset_id}/document/create-by-text",
+            api.ds("POST", f"/datasets/{dataset}/document/create-by-text", json={"name": "t", "text": "x"}),
+        ),
+        ("GET", "/datasets/{dataset_id}/documents", api.ds("GET", f"/datasets/{dataset}/documents")),
+        (
+            "GET",
+            "/datasets/{dataset_id}/documents/{document_id}",
+            api.ds("GET", f"/datasets/{dataset}/documents/{doc}"),
+        ),
+        (
+            "GET",
+            "/datasets/{dataset_id}/documents/{batch}/indexing-status",
+            api.ds("GET", f"/datasets/{dataset}/documents/{batch}/indexing-status"),
+        ),
+        ("POST", "/datasets/{dataset_id}/metadata", None, field, "201"),
+        ("GET", "/datasets/{dataset_id}/metadata", api.ds("GET", f"/datasets/{dataset}/metadata")),
+        (
+            "POST",
+            "/datasets/{dataset_id}/documents/metadata",
+            api.ds(
+                "POST",
+                f"/datasets/{dataset}/documents/metadata",
+                json={
+                    "operation_data": [
+                        {"document_id": doc, "metadata_list": [{"id": field["id"], "name": "k", "value": "v"}]}
+                    ]
+                },
+            ),
+        ),
+        ("GET", "/info", api.app("GET", "/info")),
+        ("GET", "/parameters", api.app("GET", "/parameters")),
+        ("POST", "/workflows/run", None, run),
+        ("GET", "/workflows/run/{workflow_run_id}", api.app("GET", f"/workflows/run/{run['workflow_run_id']}")),
+        ("GET", "/workflows/logs", api.app("GET", "/workflows/logs")),
+    ]
+
+
+def test_success_responses_match_difys_openapi_schemas(newest):
+    problems = []
+    for method, path, response, *rest in calls(newest):
+        body = rest[0] if response is None else response.json()
+        status = rest[1] if len(rest) > 1 else "200"
+        if response is not None:
+            assert str(response.status_code) == status, (method, path, response.text[:200])
+        errors = sorted(OAS30Validator(schema_for(method, path, status)).iter_errors(body), key=str)
+        problems += [f"{method} {path}: {'/'.join(map(str, e.path))}: {e.message}" for e in errors]
+    assert problems == []

@@ -101,10 +101,15 @@ class DifyConsoleClient:
         return bool(self._access_token or self._cookies)
 
     def _auth(self) -> dict[str, Any]:
-        """Per-request credentials; a None header value removes the transport's own bearer header."""
+        """Per-request credentials; a None header value removes the transport's own bearer header.
+
+        Cookies go out as an explicit `Cookie` header built from this client's own copy: requests would let
+        the cookies its session jar caught at login override per-request cookies, hiding a renewed session.
+        """
         if self.compat.cookie_console_login:
             csrf = self._cookies.get("csrf_token") or self._cookies.get("__Host-csrf_token") or ""
-            return {"headers": {"Authorization": None, "X-CSRF-Token": csrf}, "cookies": dict(self._cookies)}
+            cookie = "; ".join(f"{name}={value}" for name, value in self._cookies.items())
+            return {"headers": {"Authorization": None, "X-CSRF-Token": csrf, "Cookie": cookie}}
         return {"headers": {"Authorization": f"Bearer {self._access_token}"}}
 
     def login(self) -> None:

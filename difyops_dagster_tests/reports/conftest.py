@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
+from dify_standin.processes import StandinProcess
+from difyops_dagster.dify.client import DifyAppClient
+from difyops_dagster.dify.compat import DifyCompat
+from difyops_dagster.dify.console import DifyConsoleClient
+from difyops_dagster.dify.transport import DifyTransport, RateLimiter, TransportOptions
 from difyops_dagster.reports.build import ReportWindow
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -42,3 +50,35 @@ def make_row(run_id: str, created_at: int, **fields: Any) -> dict[str, Any]:
     }
     row.update(fields)
     return row
+
+
+FAST = TransportOptions(
+    connect_timeout_s=2, read_timeout_s=10, max_retries=2, backoff_factor_s=0.01, backoff_max_s=0.05,
+    rate_limit_per_second=0,
+)  # fmt: skip
+CONSOLE_EMAIL = "ops@example.com"
+CONSOLE_PASSWORD = "console-password-1!"
+
+
+def app_client(standin, key: str, version: str = "1.13") -> DifyAppClient:
+    transport = DifyTransport(standin.api_url, key, FAST, RateLimiter(0))
+    return DifyAppClient(transport, DifyCompat.parse(version))
+
+
+def console_client(standin, version: str, password: str = CONSOLE_PASSWORD) -> DifyConsoleClient:
+    return DifyConsoleClient(
+        standin.url, CONSOLE_EMAIL, password, compat=DifyCompat.parse(version), options=FAST, limiter=RateLimiter(0)
+    )
+
+
+def seeded_row(run_id: str, created_at: int, **fields: Any) -> dict[str, Any]:
+    """A row for `StandinAdmin.seed_logs` (the stand-in's own field names)."""
+    return {"id": run_id, "created_at": created_at, "user": "alice", "total_tokens": 500, "elapsed_time": 2.0,
+            "inputs": {"query": f"q {run_id}"}, "outputs": {"answer": f"a {run_id}"}, **fields}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def standin_18() -> Iterator[StandinProcess]:
+    """A stand-in speaking Dify 1.8: console login answers tokens in the body."""
+    with StandinProcess(dify_version="1.8") as server:
+        yield server

@@ -1,80 +1,16 @@
-"""Helpers for the report tests: literal log rows, a Shanghai-time day and week, and a running stand-in app."""
+"""Fixtures of the report tests: a Dify 1.8 stand-in, October's runs seeded, the secrets in the environment,
+and the shared webhook receivers of the notify tests."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
-from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from dify_standin.processes import StandinProcess
-from difyops_dagster.dify.client import DifyAppClient
-from difyops_dagster.dify.compat import DifyCompat
-from difyops_dagster.dify.console import DifyConsoleClient
-from difyops_dagster.dify.transport import DifyTransport, RateLimiter, TransportOptions
-from difyops_dagster.reports.build import ReportWindow
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-DAY = ReportWindow("daily", datetime(2026, 11, 3, tzinfo=SHANGHAI), datetime(2026, 11, 4, tzinfo=SHANGHAI))
-WEEK = ReportWindow("weekly", datetime(2026, 11, 2, tzinfo=SHANGHAI), datetime(2026, 11, 9, tzinfo=SHANGHAI))
-
-
-def at(day: int, hour: int, minute: int = 0, second: int = 0, month: int = 11) -> int:
-    """A Unix timestamp for a Shanghai wall-clock time in 2026."""
-    return int(datetime(2026, month, day, hour, minute, second, tzinfo=SHANGHAI).timestamp())
-
-
-def make_row(run_id: str, created_at: int, **fields: Any) -> dict[str, Any]:
-    row = {
-        "run_id": run_id,
-        "log_id": f"log-{run_id}",
-        "created_at": created_at,
-        "finished_at": created_at + 1,
-        "status": "succeeded",
-        "error": None,
-        "version": "2026-11-01 10:00:00",
-        "elapsed_time": 1.0,
-        "total_tokens": 100,
-        "total_steps": 3,
-        "exceptions_count": 0,
-        "created_from": "service-api",
-        "user": "alice",
-        "user_kind": "end_user",
-        "inputs": None,
-        "outputs": None,
-        "cost": None,
-        "currency": None,
-        "nodes": None,
-    }
-    row.update(fields)
-    return row
-
-
-FAST = TransportOptions(
-    connect_timeout_s=2, read_timeout_s=10, max_retries=2, backoff_factor_s=0.01, backoff_max_s=0.05,
-    rate_limit_per_second=0,
-)  # fmt: skip
-CONSOLE_EMAIL = "ops@example.com"
-CONSOLE_PASSWORD = "console-password-1!"
-
-
-def app_client(standin, key: str, version: str = "1.13") -> DifyAppClient:
-    transport = DifyTransport(standin.api_url, key, FAST, RateLimiter(0))
-    return DifyAppClient(transport, DifyCompat.parse(version))
-
-
-def console_client(standin, version: str, password: str = CONSOLE_PASSWORD) -> DifyConsoleClient:
-    return DifyConsoleClient(
-        standin.url, CONSOLE_EMAIL, password, compat=DifyCompat.parse(version), options=FAST, limiter=RateLimiter(0)
-    )
-
-
-def seeded_row(run_id: str, created_at: int, **fields: Any) -> dict[str, Any]:
-    """A row for `StandinAdmin.seed_logs` (the stand-in's own field names)."""
-    return {"id": run_id, "created_at": created_at, "user": "alice", "total_tokens": 500, "elapsed_time": 2.0,
-            "inputs": {"query": f"q {run_id}"}, "outputs": {"answer": f"a {run_id}"}, **fields}  # fmt: skip
+from difyops_dagster_tests.notify.conftest import webhook_server, webhooks  # noqa: F401 (shared receivers)
+from difyops_dagster_tests.reports.samples import CONSOLE_EMAIL, CONSOLE_PASSWORD
+from difyops_dagster_tests.reports.scenario import BOT_KEY, ROWS
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +18,22 @@ def standin_18() -> Iterator[StandinProcess]:
     """A stand-in speaking Dify 1.8: console login answers tokens in the body."""
     with StandinProcess(dify_version="1.8") as server:
         yield server
+
+
+@pytest.fixture
+def month(standin) -> dict:
+    """The stand-in with the app `support` holding October's runs, and a console account."""
+    app = standin.admin.create_app("support", BOT_KEY)
+    standin.admin.seed_logs(app["id"], ROWS)
+    standin.admin.set_console_account(CONSOLE_EMAIL, CONSOLE_PASSWORD)
+    return app
+
+
+@pytest.fixture
+def report_env(monkeypatch) -> dict[str, str]:
+    """The secrets the report settings name, set in the environment (and returned for `parse_settings`)."""
+    env = {"BOT_KEY": BOT_KEY, "OTHER_KEY": "app-not-known-to-dify-01", "CONSOLE_PASSWORD": CONSOLE_PASSWORD,
+           "WRONG_CONSOLE_PASSWORD": "not-the-console-password"}  # fmt: skip
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env

@@ -12,7 +12,7 @@ import pytest
 
 from difyops_dagster.reports.build import ReportWindow, build_report
 from difyops_dagster.reports.rows import in_window
-from difyops_dagster_tests.reports.conftest import DAY, SHANGHAI, WEEK, at, make_row
+from difyops_dagster_tests.reports.samples import DAY, SHANGHAI, WEEK, at, make_row
 
 
 def test_a_run_at_midnight_belongs_to_the_day_it_starts_not_the_day_before():

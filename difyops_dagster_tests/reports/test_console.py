@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from difyops_dagster.dify.errors import DifyError
-from difyops_dagster_tests.reports.conftest import (
+from difyops_dagster_tests.reports.samples import (
     CONSOLE_EMAIL,
     CONSOLE_PASSWORD,
     at,

@@ -10,7 +10,7 @@ import pytest
 
 from difyops_dagster.dify.errors import DifyError
 from difyops_dagster.reports.fetch import ConsoleAccess, EnrichOptions, LogFilter, fetch_app_logs
-from difyops_dagster_tests.reports.conftest import DAY, app_client, at, console_client, seeded_row
+from difyops_dagster_tests.reports.samples import DAY, app_client, at, console_client, seeded_row
 
 KEY = "app-fetch-tests-000001"
 NO_ENRICHMENT = EnrichOptions(run_details=False, node_executions=False)

@@ -17,7 +17,7 @@ from difyops_dagster.reports.render import (
     render_json,
     render_markdown,
 )
-from difyops_dagster_tests.reports.conftest import DAY, WEEK, at, make_row
+from difyops_dagster_tests.reports.samples import DAY, WEEK, at, make_row
 
 ROWS = [
     make_row("r1", at(3, 9), inputs={"query": "你好 | world"}, outputs={"answer": "ok"}, cost=0.001, currency="USD"),

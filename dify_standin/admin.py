@@ -33,6 +33,13 @@ class StandinAdmin:
         """Seed a document directly (fields: indexing_status, enabled, metadata, created_at, error)."""
         return self._call("POST", f"/datasets/{dataset_id}/documents", {"name": name, "text": text, **fields})
 
+    def add_documents_bulk(
+        self, dataset_id: str, count: int = 0, prefix: str = "doc-", documents: list[dict] | None = None
+    ) -> int:
+        """Seed many completed documents: `documents` [{name, metadata}], or `count` plain ones."""
+        body = {"count": count, "prefix": prefix, "documents": documents or []}
+        return self._call("POST", f"/datasets/{dataset_id}/documents/bulk", body)["count"]
+
     def set_indexing(self, seconds: float | None = None, error_names: str | None = "") -> None:
         """How long indexing takes, and a regex of document names whose indexing ends in `error`."""
         body: dict[str, Any] = {}

@@ -105,6 +105,42 @@ def add_document(dataset_id: str):
         return jsonify(document_json(dataset, document, now))
 
 
+@bp.post("/datasets/<dataset_id>/documents/bulk")
+def add_documents_bulk(dataset_id: str):
+    """Many documents at once (benchmarks): `documents` [{name, metadata}], or `count` named `<prefix><n>.md`."""
+    body = _body()
+    now = time.time()
+    specs = body.get("documents") or [
+        {"name": f"{body.get('prefix', 'doc-')}{n:06d}.md"} for n in range(int(body["count"]))
+    ]
+    with _store().lock:
+        dataset = _store().datasets.get(dataset_id)
+        if dataset is None:
+            raise not_found("Dataset not found.")
+        for spec in specs:
+            document = Document(
+                id=new_id(),
+                dataset_id=dataset.id,
+                name=spec["name"],
+                metadata=dict(spec.get("metadata") or {}),
+                position=dataset.next_position,
+                created_at=now,
+                content=b"bulk",
+                data_source_type="upload_file",
+                batch=new_batch(now),
+                indexing_started=now,
+                indexing_seconds=0,
+            )
+            dataset.next_position += 1
+            dataset.documents[document.id] = document
+            dataset.order.append(document.id)
+        for name in {k for spec in specs for k in (spec.get("metadata") or {})}:
+            if not any(f["name"] == name for f in dataset.metadata_fields.values()):
+                field = {"id": new_id(), "name": name, "type": "string"}
+                dataset.metadata_fields[field["id"]] = field
+    return jsonify({"count": len(specs)})
+
+
 @bp.post("/indexing")
 def set_indexing():
     body = _body()

@@ -146,13 +146,18 @@ def _target_assets(settings: SyncSettings, target: str, dataset_id: str) -> list
         group_name=GROUP,
         kinds={"dify"},
         tags=tags,
-        ins={"listing": dg.AssetIn("s3_objects"), "plan": dg.AssetIn(plan_key)},
+        ins={"listing": dg.AssetIn("s3_objects"), "plan": dg.AssetIn(plan_key), "before": dg.AssetIn(documents_key)},
         check_specs=checks,
         pool=WRITE_POOL,
         retry_policy=RETRY,
     )
     def synced_dataset(
-        context: dg.AssetExecutionContext, listing: SourceListing, plan: SyncPlan, dify: DifyResource, s3: S3Resource
+        context: dg.AssetExecutionContext,
+        listing: SourceListing,
+        plan: SyncPlan,
+        before: list[DatasetDocument],
+        dify: DifyResource,
+        s3: S3Resource,
     ) -> dg.MaterializeResult:
         """The plan applied to this dataset (standby colour only), waited on until Dify finished indexing."""
         s3_client = s3.get_client()
@@ -177,7 +182,9 @@ def _target_assets(settings: SyncSettings, target: str, dataset_id: str) -> list
         report = apply_sync_plan(client, dataset_id, plan, load, options, log=context.log.info)
         for failure in report.failures:
             context.log.warning(f"{failure.action} {failure.source_key}: {failure.detail}")
-        after = [DatasetDocument.from_document(d) for d in client.iter_documents(dataset_id)]
+        # Nothing written: the snapshot taken moments ago is the dataset; otherwise read it again to verify.
+        written = report.outcomes or report.indexing_timed_out
+        after = [DatasetDocument.from_document(d) for d in client.iter_documents(dataset_id)] if written else before
         verification = verify_dataset(listing.accepted, after)
         results = [
             _check("all_files_synced", not report.failures, {"failed": len(report.failures)}),

@@ -198,7 +198,7 @@ def run() -> list[dict]:
                 {
                     "figure": f"{files} changed uploads: throughput",
                     "value": f"{files / window:.1f} files/s",
-                    "compared_with": f"bound {bound:.0f} files/s ({CONCURRENCY} threads, 2 calls of {LATENCY_MS} ms per file)",
+                    "compared_with": f"bound {bound:.0f} files/s ({CONCURRENCY} threads x 2 calls of {LATENCY_MS} ms)",
                     "ratio": f"{files / window / bound:.0%} of bound",
                 }
             )

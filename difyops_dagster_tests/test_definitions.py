@@ -22,6 +22,8 @@ DEMO_ENV = {
     "DIFYOPS_CONFIG": str(ROOT / "config" / "demo.yaml"),
     "DIFY_BASE_URL": "http://127.0.0.1:5001/v1",
     "DIFY_DATASET_API_KEY": "dataset-demo",
+    "DIFY_DEMO_APP_KEY": "app-demo",
+    "DIFY_DEMO_APP_KEY": "app-demo-summarize",
     "S3_ENDPOINT_URL": "http://127.0.0.1:9000",
     "AWS_ACCESS_KEY_ID": "demo",
     "AWS_SECRET_ACCESS_KEY": "demo",
@@ -33,7 +35,7 @@ def test_the_demo_configuration_loads_every_feature_it_names():
     dg.Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
     groups = {graph.get(key).group_name for key in graph.get_all_asset_keys()}
-    assert "sync" in groups
+    assert {"sync", "workflows"} <= groups
     assert {"sync_job", "rollback_colour_job"} <= {j.name for j in defs.resolve_all_job_defs()}
 
 

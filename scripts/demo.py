@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from dify_standin.demo_seed import DEMO_APP_KEY
 from dify_standin.processes import MotoS3Process, StandinProcess
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +28,7 @@ def demo_env(standin: StandinProcess, s3: MotoS3Process, home: Path) -> dict[str
         "DIFYOPS_CONFIG": str(ROOT / "config" / "demo.yaml"),
         "DIFY_BASE_URL": standin.api_url,
         "DIFY_DATASET_API_KEY": standin.dataset_key,
+        "DIFY_DEMO_APP_KEY": DEMO_APP_KEY,
         "S3_ENDPOINT_URL": s3.endpoint_url,
         "AWS_ACCESS_KEY_ID": "demo",
         "AWS_SECRET_ACCESS_KEY": "demo",

@@ -203,12 +203,19 @@ class DifyAppClient(_Client):
     def parameters(self) -> AppParameters:
         return AppParameters.from_json(self.transport.json("GET", "/parameters", safe=True))
 
-    def run_workflow(self, inputs: Mapping[str, Any], user: str) -> WorkflowRunResult:
-        """Blocking run. A workflow that failed still answers 200: read `result.run.status`."""
+    def run_workflow(
+        self, inputs: Mapping[str, Any], user: str, *, read_timeout_s: float | None = None
+    ) -> WorkflowRunResult:
+        """Blocking run. A workflow that failed still answers 200: read `result.run.status`.
+
+        The answer only comes when the workflow ends, so `read_timeout_s` (default: the configured read timeout)
+        must cover the whole run.
+        """
         body = self.transport.json(
             "POST",
             "/workflows/run",
             safe=False,
+            read_timeout_s=read_timeout_s,
             json={"inputs": dict(inputs), "user": user, "response_mode": "blocking"},
         )
         try:

@@ -113,8 +113,10 @@ class DifyTransport:
         safe: bool,
         ok: tuple[int, ...] = (200,),
         stream: bool = False,
+        read_timeout_s: float | None = None,
         **kwargs: Any,
     ) -> requests.Response:
+        """`read_timeout_s` overrides the configured read timeout for one call (a blocking workflow run)."""
         endpoint = f"{method} {path}"
         session = self._safe if safe else self._unsafe
         self.limiter.acquire()
@@ -122,7 +124,7 @@ class DifyTransport:
             response = session.request(
                 method,
                 self.base_url + path,
-                timeout=(self.options.connect_timeout_s, self.options.read_timeout_s),
+                timeout=(self.options.connect_timeout_s, read_timeout_s or self.options.read_timeout_s),
                 stream=stream,
                 **kwargs,
             )

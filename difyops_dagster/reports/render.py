@@ -18,7 +18,6 @@ from matplotlib.figure import Figure
 
 from difyops_dagster.reports.build import WorkflowReport
 
-FORMATS = ("csv", "md", "json", "png")
 MARKDOWN_RUNS = 20
 CELL_CHARS = 160
 

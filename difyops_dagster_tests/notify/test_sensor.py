@@ -29,11 +29,11 @@ def test_a_failed_run_is_announced_with_its_step_error_and_run_link_and_no_secre
         {"slack": {"webhook_url": {"env": "SLACK_WEBHOOK_URL"}}, "webserver_base_url": "http://dagster.local:3000/"},
         channel_env,
     )
-    defs = build_defs(settings)
-    sensor = defs.resolve_sensor_def("run_failure_sensor")
-    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
-    notifier = defs.resources["notifier"]
-    with dg.instance_for_test() as instance:
+    with dg.instance_for_test() as instance:  # resolve inside: Dagster keeps the last test instance as a weakref
+        defs = build_defs(settings)
+        sensor = defs.resolve_sensor_def("run_failure_sensor")
+        assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+        notifier = defs.resources["notifier"]
         result = nightly_import.execute_in_process(instance=instance, raise_on_error=False)
         assert not result.success
         context = dg.build_run_status_sensor_context(

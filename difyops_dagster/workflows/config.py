@@ -1,75 +1,123 @@
-"""Settings of the Dify workflow runs: one entry per workflow app; adding one adds its asset, schedule and check."""
+"""Settings of the Dify workflow runs: one entry per workflow app; adding one adds its asset, schedule and check.
+
+Everything is checked when the code location loads: names (they become asset, pool, schedule and resource
+names), cron strings and timezones, and the asset keys named in `run_after`. The app key is a secret: only the
+name of its environment variable is stored here.
+"""
 
 from __future__ import annotations
 
 import re
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
 from difyops_dagster.config_model import SecretEnv, SettingsModel
 
-NAME = re.compile(r"^[a-z][a-z0-9_]{0,48}$")
+NAME = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
+ASSET_KEY_PART = re.compile(r"^[A-Za-z0-9_]+$")
 
 
 class WorkflowAppSettings(SettingsModel):
-    """One Dify workflow app."""
+    """One Dify workflow app, run by materializing the asset `workflow_run_<name>`."""
 
-    name: str = Field(description="Short name (lowercase, digits, `_`); the asset is `workflow_run_<name>`.")
-    api_key: SecretEnv = Field(description="The app's API key (app-…), as {env: VAR}.")
-    description: str = Field(default="", description="Shown in the UI.")
-    inputs: dict[str, Any] = Field(default_factory=dict, description="Default inputs; the launchpad can override each.")
+    name: str = Field(
+        description="Short name: lowercase letters, digits and `_`. Names the asset `workflow_run_<name>`, the "
+        "pool `dify_workflow_<name>`, the schedule `workflow_<name>_schedule` and the resource `workflow_app_<name>`."
+    )
+    api_key: SecretEnv = Field(description="The app's API key (`app-…`), as {env: VAR}.")
+    description: str = Field(default="", description="What the app does; shown on the asset in the UI.")
+    inputs: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Default inputs. The launchpad overrides them key by key; all are checked against the app's "
+        "`GET /v1/parameters` form before Dify is called.",
+    )
     response_mode: Literal["streaming", "blocking"] = Field(
         default="streaming",
-        description="`streaming` (default: no gateway timeouts, node progress in the log) or `blocking`.",
+        description="`streaming`: node progress in the run log, no gateway timeout, stoppable. `blocking`: one "
+        "answer at the end; Dify cannot stop a blocking run, so a timeout or termination only stops waiting.",
     )
     schedule_cron: str | None = Field(
-        default=None, description="Run on this cron schedule; empty means on demand only."
+        default=None, description="Run on this cron schedule (e.g. `0 * * * *`); leave out for on demand only."
     )
-    schedule_timezone: str = Field(default="UTC", description="Timezone of the schedule.")
-    timeout_s: float = Field(default=1200.0, gt=0, description="Stop the Dify task and fail after this long.")
-    user: str = Field(default="difyops-dagster", description="The `user` sent to Dify (shows in its logs).")
+    schedule_timezone: str = Field(default="UTC", description="IANA timezone of the schedule, e.g. Asia/Shanghai.")
+    timeout_s: float = Field(
+        default=1200.0,
+        gt=0,
+        description="Longest run, seconds (Dify's own WORKFLOW_MAX_EXECUTION_TIME is 1200). Past it the Dify task "
+        "is stopped and the materialization fails.",
+    )
+    user: str = Field(
+        default="difyops-dagster",
+        min_length=1,
+        description="The `user` sent to Dify: the end user its logs show for these runs.",
+    )
+    retries: int = Field(
+        default=3,
+        ge=0,
+        le=10,
+        description="Step retries when Dify provably did not start the run (unreachable or 5xx before the run "
+        "request, or 429 on it). A run that started is never re-run.",
+    )
+    retry_wait_s: float = Field(
+        default=10.0, ge=0, description="Wait before the first such retry, seconds; doubled for each next one."
+    )
     run_after: list[str] = Field(
-        default_factory=list, description="Asset keys whose new materialization starts this app (e.g. `active_colour`)."
+        default_factory=list,
+        description="Asset keys this app depends on, e.g. `[active_colour]`: the lineage shows the dependency and "
+        "a sensor starts the app when one of them materializes with a change.",
     )
 
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
         if not NAME.match(value):
-            raise ValueError(f"workflow app name must match {NAME.pattern}, got {value!r}")
+            raise ValueError(
+                f"a workflow app name must be lowercase letters, digits and `_`, starting with a letter "
+                f"(at most 48 characters), got {value!r}"
+            )
         return value
 
     @field_validator("schedule_cron")
     @classmethod
     def _cron(cls, value: str | None) -> str | None:
+        # Dagster's own check: the one `ScheduleDefinition` applies, so a string accepted here loads there.
         from dagster._utils.schedules import is_valid_cron_string
 
         if value and not is_valid_cron_string(value):
-            raise ValueError(f"not a valid cron string: {value!r}")
+            raise ValueError(f"schedule_cron is not a valid cron string: {value!r}")
         return value or None
 
     @field_validator("schedule_timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"not a known timezone: {value!r}") from None
+            raise ValueError(f"schedule_timezone is not a known IANA timezone: {value!r}") from None
+        return value
+
+    @field_validator("run_after")
+    @classmethod
+    def _asset_keys(cls, value: list[str]) -> list[str]:
+        for key in value:
+            if not all(ASSET_KEY_PART.match(part) for part in key.split("/")):
+                raise ValueError(f"run_after entries are asset keys such as active_colour or a/b, got {key!r}")
         return value
 
 
 class WorkflowsSettings(SettingsModel):
     """The workflow apps this code location runs."""
 
-    apps: list[WorkflowAppSettings] = Field(default_factory=list, description="Workflow apps.")
+    apps: list[WorkflowAppSettings] = Field(
+        default_factory=list, description="Workflow apps; each becomes an asset (and a schedule if it has one)."
+    )
 
     @model_validator(mode="after")
-    def _unique(self) -> WorkflowsSettings:
-        names = [a.name for a in self.apps]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
+    def _unique_names(self) -> WorkflowsSettings:
+        names = [app.name for app in self.apps]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
-            raise ValueError(f"workflow app names must be unique: {', '.join(duplicates)}")
+            raise ValueError(f"workflow app names must be unique; repeated: {', '.join(duplicates)}")
         return self

@@ -1,43 +1,19 @@
-"""The workflow runs' Definitions: an asset, a resource and (optionally) a schedule per app, the job that runs
-them all, and a sensor per upstream asset named in `run_after` (e.g. run after the sync promotes a colour)."""
+"""The workflow runs' Definitions: per app an asset (with its check), a resource holding its key and, when
+configured, a schedule; the job `run_workflow_apps` that runs them all; and a sensor per upstream asset named
+in `run_after`. Empty when the `workflows` section is absent or lists no app.
+"""
+
+from __future__ import annotations
 
 import dagster as dg
 
 from difyops_dagster.settings import Settings
-from difyops_dagster.workflows.assets import GROUP, WorkflowAppResource, asset_name, build_workflow_asset, resource_key
+from difyops_dagster.workflows.assets import GROUP, WorkflowAppResource, build_workflow_asset, resource_key
 from difyops_dagster.workflows.config import WorkflowAppSettings
+from difyops_dagster.workflows.schedules import build_workflow_schedule
+from difyops_dagster.workflows.sensors import build_run_after_sensor
 
-
-def _schedule(app: WorkflowAppSettings) -> dg.ScheduleDefinition:
-    return dg.ScheduleDefinition(
-        name=f"workflow_{app.name}_schedule",
-        target=dg.AssetSelection.assets(asset_name(app)),
-        cron_schedule=app.schedule_cron,
-        execution_timezone=app.schedule_timezone,
-        default_status=dg.DefaultScheduleStatus.RUNNING,
-    )
-
-
-def _after_sensor(upstream: str, apps: list[WorkflowAppSettings]) -> dg.SensorDefinition:
-    """Runs `apps` when `upstream` materializes; for `active_colour`, only when the colour actually changed."""
-    job = dg.define_asset_job(
-        f"workflows_after_{upstream.replace('/', '_')}_job", selection=[asset_name(a) for a in apps]
-    )
-
-    @dg.asset_sensor(
-        name=f"workflows_after_{upstream.replace('/', '_')}_sensor",
-        asset_key=dg.AssetKey.from_user_string(upstream),
-        job=job,
-        default_status=dg.DefaultSensorStatus.RUNNING,
-    )
-    def after_upstream(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry):
-        materialization = asset_event.asset_materialization
-        changed = materialization.metadata.get("changed") if materialization else None
-        if changed is not None and not changed.value:
-            return dg.SkipReason(f"{upstream} materialized without a change")
-        return dg.RunRequest(run_key=f"{upstream}-{asset_event.storage_id}")
-
-    return after_upstream
+RUN_ALL_JOB = "run_workflow_apps"
 
 
 def build_defs(settings: Settings) -> dg.Definitions:
@@ -45,20 +21,21 @@ def build_defs(settings: Settings) -> dg.Definitions:
     if workflows is None or not workflows.apps:
         return dg.Definitions()
     apps = workflows.apps
-    upstreams: dict[str, list[WorkflowAppSettings]] = {}
+    followers: dict[str, list[WorkflowAppSettings]] = {}
     for app in apps:
-        for key in app.run_after:
-            upstreams.setdefault(key, []).append(app)
+        for upstream in app.run_after:
+            followers.setdefault(upstream, []).append(app)
     return dg.Definitions(
-        assets=[build_workflow_asset(a) for a in apps],
-        resources={resource_key(a): WorkflowAppResource(api_key=a.api_key.as_env_var()) for a in apps},
+        assets=[build_workflow_asset(app) for app in apps],
+        resources={resource_key(app): WorkflowAppResource(api_key=app.api_key.as_env_var()) for app in apps},
         jobs=[
             dg.define_asset_job(
-                "run_workflow_apps",
+                RUN_ALL_JOB,
                 selection=dg.AssetSelection.groups(GROUP),
-                description="Run every workflow app once.",
+                description="Runs every configured workflow app once, each with its default inputs; one app "
+                "failing does not stop the others.",
             )
         ],
-        schedules=[_schedule(a) for a in apps if a.schedule_cron],
-        sensors=[_after_sensor(k, v) for k, v in upstreams.items()],
+        schedules=[build_workflow_schedule(app) for app in apps if app.schedule_cron],
+        sensors=[build_run_after_sensor(upstream, group) for upstream, group in followers.items()],
     )

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import bisect
 import json
-import time
+import queue
+import threading
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
@@ -168,30 +169,43 @@ def run_workflow(workflow_id: str | None = None):
 
 
 def _stream(run: Run, app: App, finish):
+    """Relay a run that executes in its own thread, as Dify does: a client that goes away does not end the run
+    (it finishes, or is stopped through the stop route), and pings keep a stream alive through a long node."""
     ids = {"task_id": run.task_id, "workflow_run_id": run.id}
     ping = float(current_app.config["OPTIONS"].ping_seconds)
-    try:
-        yield _sse(
-            {
-                "event": "workflow_started",
-                **ids,
-                "data": {
-                    "id": run.id,
-                    "workflow_id": run.workflow_id,
-                    "inputs": run.inputs,
-                    "created_at": int(run.created_at),
-                },
-            }
-        )
-        last = time.time()
-        for event in workflow_engine.execute(run, app):
-            if time.time() - last >= ping:
-                yield "event: ping\n\n"
-            yield _sse({**event, **ids})
-            last = time.time()
-        yield _sse({"event": "workflow_finished", **ids, "data": run_json(run)})
-    finally:
-        finish()
+    events: queue.Queue = queue.Queue()
+
+    def work() -> None:
+        try:
+            for event in workflow_engine.execute(run, app):
+                events.put(event)
+        finally:
+            finish()
+            events.put(None)
+
+    yield _sse(
+        {
+            "event": "workflow_started",
+            **ids,
+            "data": {
+                "id": run.id,
+                "workflow_id": run.workflow_id,
+                "inputs": run.inputs,
+                "created_at": int(run.created_at),
+            },
+        }
+    )
+    threading.Thread(target=work, name=f"run-{run.id}", daemon=True).start()
+    while True:
+        try:
+            event = events.get(timeout=ping)
+        except queue.Empty:
+            yield "event: ping\n\n"
+            continue
+        if event is None:
+            break
+        yield _sse({**event, **ids})
+    yield _sse({"event": "workflow_finished", **ids, "data": run_json(run)})
 
 
 @bp.post("/workflows/tasks/<task_id>/stop")

@@ -64,6 +64,23 @@ def test_stop_ends_a_streaming_run_as_stopped(api):
     assert finished["event"] == "workflow_finished" and finished["data"]["status"] == "stopped"
 
 
+def test_a_streaming_client_that_goes_away_does_not_end_the_run(api):
+    make_app(api, duration_s=1.0)
+    response = api.app(
+        "POST",
+        "/workflows/run",
+        json={"inputs": {"query": "gone"}, "user": "u", "response_mode": "streaming"},
+        stream=True,
+    )
+    first = json.loads(next(line for line in response.iter_lines(decode_unicode=True) if line.startswith("data:"))[5:])
+    response.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and api.admin.state()["runs"][0]["status"] == "running":
+        time.sleep(0.1)
+    detail = api.app("GET", f"/workflows/run/{first['workflow_run_id']}").json()
+    assert detail["status"] == "succeeded" and detail["outputs"] == {"answer": "Hi gone"}
+
+
 def test_logs_filter_by_window_and_status_and_reject_partial_succeeded(api):
     app = make_app(api)
     api.admin.seed_logs(

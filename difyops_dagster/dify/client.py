@@ -12,8 +12,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
+import requests
+
 from difyops_dagster.dify.compat import DifyCompat
-from difyops_dagster.dify.errors import DifyError
+from difyops_dagster.dify.errors import DifyError, error_from_exception
 from difyops_dagster.dify.models import (
     AppInfo,
     AppParameters,
@@ -243,30 +245,33 @@ class DifyAppClient(_Client):
         )
         with response:
             buffer: list[str] = []
-            for line in response.iter_lines(decode_unicode=True):
-                if line.startswith("data:"):
-                    buffer.append(line[5:].strip())
-                    continue
-                if line or not buffer:
-                    continue
-                try:
-                    payload = json.loads("\n".join(buffer))
-                except ValueError:
-                    raise DifyError(endpoint, 200, "malformed_response", "stream event is not JSON") from None
-                buffer = []
-                if payload.get("event") == "error":
-                    raise DifyError(
-                        endpoint,
-                        int(payload.get("status") or 500),
-                        str(payload.get("code") or "error"),
-                        str(payload.get("message") or ""),
+            try:
+                for line in response.iter_lines(decode_unicode=True):
+                    if line.startswith("data:"):
+                        buffer.append(line[5:].strip())
+                        continue
+                    if line or not buffer:
+                        continue
+                    try:
+                        payload = json.loads("\n".join(buffer))
+                    except ValueError:
+                        raise DifyError(endpoint, 200, "malformed_response", "stream event is not JSON") from None
+                    buffer = []
+                    if payload.get("event") == "error":
+                        raise DifyError(
+                            endpoint,
+                            int(payload.get("status") or 500),
+                            str(payload.get("code") or "error"),
+                            str(payload.get("message") or ""),
+                        )
+                    yield WorkflowEvent(
+                        str(payload.get("event")),
+                        payload.get("task_id"),
+                        payload.get("workflow_run_id"),
+                        payload.get("data") or {},
                     )
-                yield WorkflowEvent(
-                    str(payload.get("event")),
-                    payload.get("task_id"),
-                    payload.get("workflow_run_id"),
-                    payload.get("data") or {},
-                )
+            except requests.RequestException as exc:  # the stream broke off or stalled past the read timeout
+                raise error_from_exception(endpoint, exc) from None
 
     def get_workflow_run(self, run_id: str) -> WorkflowRun | None:
         """The run, or None when Dify does not know it (404 on newer versions, all-null body on older 1.x)."""

@@ -58,7 +58,8 @@ def error_from_response(endpoint: str, response: requests.Response) -> DifyError
 
 def error_from_exception(endpoint: str, exc: requests.RequestException) -> DifyError:
     """Transport failures, described by kind only (the exception text can be long and is not needed)."""
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None  # urllib3's MaxRetryError wraps the cause
+    cause = exc.args[0] if exc.args else None
+    reason = getattr(cause, "reason", cause)  # urllib3's MaxRetryError wraps the cause; a stalled stream does not
     if isinstance(exc, requests.Timeout) or isinstance(reason, ReadTimeoutError | ConnectTimeoutError):
         connect = isinstance(exc, requests.ConnectTimeout) or isinstance(reason, ConnectTimeoutError)
         kind = "connect timeout" if connect else "read timeout"

@@ -5,11 +5,12 @@ stopped; an unknown run is None whether the version answers 404 or an all-null b
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 import pytest
 
 from difyops_dagster.dify.errors import DifyError
-from difyops_dagster_tests.dify.conftest import APP_KEY, app_client
+from difyops_dagster_tests.dify.conftest import APP_KEY, FAST, app_client
 
 
 def test_info_and_parameters_describe_the_app(apps):
@@ -73,3 +74,14 @@ def test_an_app_key_cannot_reach_datasets_and_a_dataset_key_cannot_run(standin, 
     with pytest.raises(DifyError) as info:
         app_client(standin, standin.dataset_key).info()
     assert info.value.status == 401
+
+
+def test_a_stream_that_stalls_past_the_read_timeout_is_a_dify_timeout_error(standin):
+    standin.admin.create_app("slow", "app-stall-key", workflow={"duration_s": 3})
+    client = app_client(standin, "app-stall-key", replace(FAST, read_timeout_s=0.3, max_retries=0))
+    events = client.stream_workflow({"query": "x"}, user="tester")
+    assert next(events).event == "workflow_started"
+    with pytest.raises(DifyError) as error:
+        list(events)
+    assert (error.value.status, error.value.code) == (None, "timeout")
+    assert error.value.endpoint == "POST /workflows/run"

@@ -41,7 +41,7 @@ def build_run_after_sensor(upstream: str, apps: list[WorkflowAppSettings]) -> dg
         if changed is not None and changed.value is False:
             return dg.SkipReason(f"{upstream} materialized without a change (run {asset_event.run_id})")
         return dg.RunRequest(
-            run_key=f"{upstream}:{asset_event.storage_id}",
+            run_key=f"{upstream}:{asset_event.run_id}:{asset_event.timestamp}",
             tags={"difyops/trigger": f"after {upstream}", "difyops/upstream_run": asset_event.run_id},
         )
 

@@ -174,3 +174,11 @@ def test_run_workflow_apps_runs_every_app_and_one_failure_does_not_stop_the_othe
     assert len(result.asset_materializations_for_node("workflow_run_summarize")) == 1
     failed = [e.step_key for e in result.all_events if e.is_step_failure]
     assert failed == ["workflow_run_slow"]
+
+
+def test_the_app_key_never_reaches_the_event_log(workflow_apps, instance):
+    ok = materialize(workflow_apps, "summarize", {"text": "t"}, instance=instance)
+    failed = materialize(workflow_apps, "summarize", {"text": "__fail__"}, instance=instance)
+    for result in (ok, failed):
+        logged = "\n".join(repr(entry) for entry in instance.all_logs(result.run_id))
+        assert "summarize" in logged and "app-summarize-key" not in logged

@@ -81,6 +81,8 @@ class StandinAdmin:
     def clear_request_log(self) -> None:
         self._call("DELETE", "/requests")
 
+    # --- workflow apps, logs and the console (workflow_admin.py) ---
+
     def create_app(
         self,
         name: str,
@@ -90,13 +92,21 @@ class StandinAdmin:
         user_input_form: list | None = None,
         **fields: Any,
     ) -> dict:
+        """A workflow app answering to `api_key` (`app-…`): `workflow` configures the tiny workflow (README),
+        `user_input_form` its inputs; fields: `id`, `description`, `max_active` (concurrency limit -> 429).
+        Returns `{id, name, api_key, workflow_id}`."""
         body = {"name": name, "api_key": api_key, "workflow": workflow or {}, **fields}
         if user_input_form is not None:
             body["user_input_form"] = user_input_form
         return self._call("POST", "/apps", body)
 
     def seed_logs(self, app_id: str, rows: list[dict] | None = None, *, generate: dict | None = None) -> int:
+        """Add finished runs with their log rows: explicit `rows` and/or a `generate` spec (README); the count."""
         return self._call("POST", f"/apps/{app_id}/logs", {"rows": rows or [], "generate": generate})["count"]
 
     def set_console_account(self, email: str, password: str) -> None:
         self._call("POST", "/console-account", {"email": email, "password": password})
+
+    def expire_console_sessions(self, *, refresh: bool = False) -> None:
+        """Every console access token stops working; refresh tokens still renew them unless `refresh`."""
+        self._call("POST", "/console-sessions/expire", {"refresh": refresh})

@@ -5,16 +5,14 @@ Tests, benchmarks and the demo drive these through `dify_standin.admin.StandinAd
 
 from __future__ import annotations
 
-import random
 import time
 from datetime import datetime
 
 from flask import Blueprint, current_app, jsonify, request
 
-from dify_standin import workflow_engine
 from dify_standin.errors import invalid_param, not_found
 from dify_standin.knowledge_api import dataset_json, document_json
-from dify_standin.state import App, Dataset, Document, Run, new_batch, new_id
+from dify_standin.state import Dataset, Document, new_batch, new_id
 
 bp = Blueprint("admin", __name__, url_prefix="/_standin")
 
@@ -47,6 +45,7 @@ def health():
 @bp.post("/reset")
 def reset():
     _store().reset()
+    current_app.config["WORKFLOWS"].reset()
     _faults().reset()
     return jsonify({"result": "success"})
 
@@ -203,148 +202,4 @@ def state():
                 doc["metadata"] = dict(record.metadata)
                 doc["content_size"] = len(record.content)
             datasets.append({**dataset_json(dataset), "process_rule": dataset.process_rule, "documents": documents})
-        apps = [{"id": a.id, "name": a.name, "active": a.active} for a in store.apps.values()]
-        runs = [
-            {
-                "id": r.id,
-                "task_id": r.task_id,
-                "app_id": r.app_id,
-                "status": r.status,
-                "inputs": r.inputs,
-                "user": r.user,
-            }
-            for r in store.runs.values()
-            if r.created_from == "service-api"
-        ]
-        logs = {app_id: len(times) for app_id, times in store.log_times.items()}
-    return jsonify({"datasets": datasets, "apps": apps, "runs": runs, "log_counts": logs})
-
-
-@bp.post("/apps")
-def create_app():
-    body = _body()
-    app = App(
-        id=body.get("id") or new_id(),
-        name=body["name"],
-        api_key=body["api_key"],
-        workflow=dict(body.get("workflow") or {}),
-        user_input_form=list(
-            body.get("user_input_form")
-            or [
-                {
-                    "text-input": {
-                        "label": "Query",
-                        "variable": "query",
-                        "required": True,
-                        "max_length": 256,
-                        "default": "",
-                    }
-                }
-            ]
-        ),
-        max_active=int(body.get("max_active", 0)),
-        description=body.get("description", ""),
-    )
-    with _store().lock:
-        _store().apps[app.id] = app
-        _store().app_keys[app.api_key] = app.id
-    return jsonify({"id": app.id, "name": app.name})
-
-
-@bp.post("/apps/<app_id>/logs")
-def seed_logs(app_id: str):
-    body = _body()
-    store = _store()
-    with store.lock:
-        if app_id not in store.apps:
-            raise not_found("App not found.")
-    rows = body.get("rows") or []
-    runs = [_seeded_run(app_id, row) for row in rows]
-    if body.get("generate"):
-        runs += _generated_runs(app_id, body["generate"])
-    with store.lock:
-        for run in runs:
-            store.runs[run.id] = run
-        times = store.log_times.setdefault(app_id, [])
-        ids = store.log_runs.setdefault(app_id, [])
-        merged = sorted(zip(times, ids, strict=True), key=lambda p: p[0])
-        merged += [(run.created_at, run.id) for run in runs]
-        merged.sort(key=lambda p: p[0])
-        store.log_times[app_id] = [t for t, _ in merged]
-        store.log_runs[app_id] = [i for _, i in merged]
-    return jsonify({"count": len(runs)})
-
-
-def _seeded_run(app_id: str, row: dict) -> Run:
-    created = _timestamp(row.get("created_at"))
-    elapsed = float(row.get("elapsed_time", 1.0))
-    status = row.get("status", "succeeded")
-    return Run(
-        id=row.get("id") or new_id(),
-        task_id=new_id(),
-        app_id=app_id,
-        workflow_id=app_id,
-        inputs=dict(row.get("inputs") or {}),
-        user=str(row.get("user", "user-1")),
-        status=status,
-        outputs=row.get("outputs") if status == "succeeded" else None,
-        error=row.get("error") if status != "succeeded" else None,
-        elapsed_time=elapsed,
-        total_tokens=int(row.get("total_tokens", 0)),
-        total_steps=int(row.get("total_steps", 3)),
-        created_at=created,
-        finished_at=created + elapsed,
-        version=str(row.get("version", workflow_engine.DEFAULT_WORKFLOW["version"])),
-        created_from="seeded",
-    )
-
-
-def _generated_runs(app_id: str, spec: dict) -> list[Run]:
-    """Realistic rows: users, sessions, versions, tokens, latencies and a few distinct errors."""
-    rng = random.Random(spec.get("seed", 1))
-    count = int(spec["count"])
-    start, end = _timestamp(spec["start"]), _timestamp(spec["end"])
-    failure_rate = float(spec.get("failure_rate", 0.1))
-    users = [f"user-{i:04d}" for i in range(int(spec.get("users", 50)))]
-    versions = list(spec.get("versions") or ["2026-10-01 09:00:00", "2026-11-01 10:00:00"])
-    errors = [
-        "Node LLM run failed: Rate limit reached",
-        "Node HTTP Request run failed: timeout",
-        "Variable #query# not found",
-    ]
-    runs = []
-    for _ in range(count):
-        created = rng.uniform(start, end)
-        failed = rng.random() < failure_rate
-        elapsed = round(rng.lognormvariate(0.5, 0.6), 3)
-        tokens = 0 if failed else rng.randint(50, 2000)
-        user = rng.choice(users)
-        runs.append(
-            Run(
-                id=new_id(),
-                task_id="",
-                app_id=app_id,
-                workflow_id=app_id,
-                inputs={"query": f"question {rng.randint(1, 999)}"},
-                user=user,
-                status="failed" if failed else "succeeded",
-                outputs=None if failed else {"answer": "ok"},
-                error=rng.choice(errors) if failed else None,
-                elapsed_time=elapsed,
-                total_tokens=tokens,
-                total_steps=3,
-                created_at=created,
-                finished_at=created + elapsed,
-                version=rng.choice(versions),
-                created_from="seeded",
-            )
-        )
-    return runs
-
-
-@bp.post("/console-account")
-def console_account():
-    body = _body()
-    with _store().lock:
-        _store().console_accounts[body["email"]] = body["password"]
-    return jsonify({"result": "success"})
+    return jsonify({"datasets": datasets, **current_app.config["WORKFLOWS"].dump()})

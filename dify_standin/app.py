@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from dify_standin import admin_api, console_api, knowledge_api, workflow_api
+from dify_standin import admin_api, console_api, knowledge_api, workflow_admin, workflow_api
 from dify_standin.auth import authenticate
 from dify_standin.errors import DifyHTTPError
 from dify_standin.faults import Faults
 from dify_standin.state import Store
 from dify_standin.versions import Behaviour, parse_version
+from dify_standin.workflow_store import WorkflowStore
 
 
 @dataclass
@@ -31,13 +32,14 @@ def create_app(options: Options) -> Flask:
     app.config.update(
         OPTIONS=options,
         STORE=Store(),
+        WORKFLOWS=WorkflowStore(),
         FAULTS=Faults(),
         BEHAVIOUR=Behaviour(parse_version(options.dify_version)),
         MAX_CONTENT_LENGTH=options.max_body_bytes,
         JSON_SORT_KEYS=False,
     )
     app.json.ensure_ascii = False
-    for blueprint in (knowledge_api.bp, workflow_api.bp, console_api.bp, admin_api.bp):
+    for blueprint in (knowledge_api.bp, workflow_api.bp, console_api.bp, admin_api.bp, workflow_admin.bp):
         app.register_blueprint(blueprint)
 
     @app.before_request

@@ -10,7 +10,9 @@ import time
 
 from flask import Flask
 
-from dify_standin.state import App, Dataset
+from dify_standin.state import Dataset
+from dify_standin.workflow_admin import register_app
+from dify_standin.workflow_logs import generate_runs
 
 DEMO_DATASETS = {
     "kb-blue": "0b1e0000-0000-4000-8000-000000000001",
@@ -26,12 +28,14 @@ def seed_demo(app: Flask) -> None:
     with store.lock:
         for name, dataset_id in DEMO_DATASETS.items():
             store.datasets[dataset_id] = Dataset(id=dataset_id, name=name, created_at=time.time())
-        summarize = App(
-            id=DEMO_APP_ID,
-            name="summarize",
-            api_key=DEMO_APP_KEY,
-            workflow={"outputs": {"summary": "Summary of: {{text}}"}, "duration_s": 1.0, "tokens": 240},
-            user_input_form=[
+    summarize = register_app(
+        app.config,
+        {
+            "id": DEMO_APP_ID,
+            "name": "summarize",
+            "api_key": DEMO_APP_KEY,
+            "workflow": {"outputs": {"summary": "Summary of: {{text}}"}, "duration_s": 1.0, "tokens": 240},
+            "user_input_form": [
                 {
                     "paragraph": {
                         "label": "Text",
@@ -51,6 +55,7 @@ def seed_demo(app: Flask) -> None:
                     }
                 },
             ],
-        )
-        store.apps[summarize.id] = summarize
-        store.app_keys[summarize.api_key] = summarize.id
+        },
+    )
+    month = {"count": 3000, "start": time.time() - 31 * 86400, "end": time.time() - 60, "failure_rate": 0.06}
+    app.config["WORKFLOWS"].add_runs(generate_runs(summarize, {**month, "users": 40, "seed": 2026}))

@@ -1,13 +1,12 @@
-"""The stand-in's in-memory Dify: datasets, documents, metadata, apps, runs and logs, behind one lock.
+"""The stand-in's in-memory Dify: datasets, documents, metadata and the app-key registry, behind one lock.
 
 Documents keep their creation order in a list so that a page of the list (ordered `created_at DESC,
-position DESC`) is a slice, not a sort; workflow logs are kept sorted by `created_at` so that a time window
-is two bisections. Indexing is computed lazily from the time a batch started, so no background threads run.
+position DESC`) is a slice, not a sort. Indexing is computed lazily from the time a batch started, so no
+background threads run. Workflow apps, runs and logs live in `workflow_store.WorkflowStore`.
 """
 
 from __future__ import annotations
 
-import bisect
 import threading
 import time
 import uuid
@@ -86,40 +85,6 @@ class Dataset:
     next_position: int = 1
 
 
-@dataclass
-class App:
-    id: str
-    name: str
-    api_key: str
-    workflow: dict
-    user_input_form: list
-    max_active: int = 0
-    active: int = 0
-    description: str = ""
-
-
-@dataclass
-class Run:
-    id: str
-    task_id: str
-    app_id: str
-    workflow_id: str
-    inputs: dict
-    user: str
-    status: str = "running"
-    outputs: dict | None = None
-    error: str | None = None
-    elapsed_time: float = 0.0
-    total_tokens: int = 0
-    total_steps: int = 0
-    created_at: float = field(default_factory=time.time)
-    finished_at: float | None = None
-    version: str = "2026-01-01 00:00:00"
-    created_from: str = "service-api"
-    nodes: list[dict] = field(default_factory=list)
-    stop_requested: bool = False
-
-
 class Store:
     """Everything the stand-in knows; `lock` guards every read and write."""
 
@@ -130,21 +95,6 @@ class Store:
     def reset(self) -> None:
         with self.lock:
             self.datasets: dict[str, Dataset] = {}
-            self.apps: dict[str, App] = {}
-            self.app_keys: dict[str, str] = {}  # key -> app id
-            self.runs: dict[str, Run] = {}
-            self.tasks: dict[str, str] = {}  # task id -> run id
-            # per app: parallel lists sorted by created_at
-            self.log_times: dict[str, list[float]] = {}
-            self.log_runs: dict[str, list[str]] = {}
-            self.console_accounts: dict[str, str] = {}
-            self.console_tokens: dict[str, str] = {}  # access token -> email
+            self.app_keys: dict[str, str] = {}  # app key -> app id (the apps live in workflow_store)
             self.upload_limit = 15 * 1024 * 1024
             self.error_names: str | None = None
-
-    def add_log(self, run: Run) -> None:
-        times = self.log_times.setdefault(run.app_id, [])
-        runs = self.log_runs.setdefault(run.app_id, [])
-        index = bisect.bisect_right(times, run.created_at)
-        times.insert(index, run.created_at)
-        runs.insert(index, run.id)

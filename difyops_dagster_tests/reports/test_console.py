@@ -52,6 +52,7 @@ def test_a_rejected_session_is_renewed_by_logging_in_again(versioned):
     server, version, app_id = versioned
     client = console_client(server, version)
     client.login()
+    server.admin.expire_console_sessions(refresh=True)  # Dify renews through a valid refresh token instead
     if version == "1.8":
         client._access_token = "expired-token"  # what an expired JWT looks like to the server: unknown
     else:
@@ -72,8 +73,6 @@ def test_a_client_set_to_the_other_login_style_says_so(standin_18, standin, clie
         console_client(server, client_version).login()
 
 
-def test_an_unknown_run_is_a_404_not_an_empty_list(versioned):
-    server, version, app_id = versioned
-    with pytest.raises(DifyError) as error:
-        console_client(server, version).node_executions(app_id, "no-such-run")
-    assert error.value.status == 404
+def test_an_unknown_run_has_no_node_executions(versioned):
+    server, version, app_id = versioned  # Dify's get_workflow_run_node_executions answers [] for an unknown run
+    assert console_client(server, version).node_executions(app_id, "no-such-run") == []

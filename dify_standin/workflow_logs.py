@@ -213,7 +213,7 @@ def _hour_weight(moment: float) -> float:
 
 
 def generate_runs(app: WorkflowApp, spec: Mapping[str, Any]) -> list[WorkflowRun]:
-    """Realistic seeded rows from a spec (see the README): the same spec and seed give the same rows, ids
+    """Realistic seeded rows from a spec (see the README): the same app, spec and seed give the same rows, ids
     included. Popular users run more often (Zipf-like), versions roll out over the window, failures carry
     typical Dify error texts, latencies and tokens are log-normal around the app's own figures."""
     rng = random.Random(spec.get("seed", 1))
@@ -230,6 +230,7 @@ def generate_runs(app: WorkflowApp, spec: Mapping[str, Any]) -> list[WorkflowRun
     median_s = float(spec.get("median_elapsed_s", app.spec.duration_s or 1.5))
     mean_tokens = float(spec.get("mean_tokens", app.spec.tokens or 200))
     picks = rng.choices(users, cum_weights=_zipf_cumulative(len(users)), k=count)
+    salt = uuid.uuid5(uuid.NAMESPACE_URL, app.id).int  # run ids are unique across apps seeded alike
     runs = []
     for n in range(count):
         created = rng.uniform(start, end)
@@ -245,7 +246,7 @@ def generate_runs(app: WorkflowApp, spec: Mapping[str, Any]) -> list[WorkflowRun
         inputs = sample_inputs(app.user_input_form, rng.choice, n)
         runs.append(
             WorkflowRun(
-                id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                id=str(uuid.UUID(int=rng.getrandbits(128) ^ salt, version=4)),
                 app_id=app.id,
                 workflow_id=app.spec.workflow_id,
                 version=version,

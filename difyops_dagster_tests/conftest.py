@@ -53,3 +53,14 @@ def s3_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     for key, value in S3_ENV.items():
         monkeypatch.setenv(key, value)
     return S3_ENV
+
+
+@pytest.fixture(autouse=True)
+def _no_stale_dagster_instance():
+    """Dagster 1.13 keeps the entered instance's defs-state storage in a ContextVar; a test that leaves an instance
+    open (or closes it from another context) makes the next Definitions load resolve a dead weakref. Start each
+    test without one, as a fresh process would."""
+    from dagster._core.storage.defs_state.base import _current_storage
+
+    _current_storage.set(None)
+    yield

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dagster as dg
 
 from difyops_dagster.dify.resource import build_dify_resource
+from difyops_dagster.execution.defs import build_defs as build_execution_defs
 from difyops_dagster.notify.defs import build_defs as build_notify_defs
 from difyops_dagster.reports.defs import build_defs as build_reports_defs
 from difyops_dagster.settings import Settings, load_settings
@@ -38,6 +39,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         build_workflows_defs(settings),
         build_reports_defs(settings),
         build_notify_defs(settings),
+        build_execution_defs(settings),
     )
 
 

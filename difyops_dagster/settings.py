@@ -21,6 +21,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from difyops_dagster.config_model import SecretEnv, SettingsError, SettingsModel, iter_secrets
+from difyops_dagster.execution.config import ExecutionSettings
 from difyops_dagster.notify.config import NotifySettings
 from difyops_dagster.reports.config import ReportsSettings
 from difyops_dagster.sync.config import SyncSettings
@@ -150,6 +151,9 @@ class Settings(SettingsModel):
     workflows: WorkflowsSettings | None = Field(default=None, description="Dify workflow app runs.")
     reports: ReportsSettings | None = Field(default=None, description="Workflow-log reports.")
     notify: NotifySettings = Field(default_factory=NotifySettings, description="Notification channels.")
+    execution: ExecutionSettings | None = Field(
+        default=None, description="How runs execute their steps; absent: a process per step (Dagster's default)."
+    )
 
     @model_validator(mode="after")
     def _dataset_key_when_needed(self) -> Settings:

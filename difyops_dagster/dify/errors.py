@@ -1,12 +1,14 @@
-"""The one exception the Dify client raises.
+"""The one exception the Dify client raises, and how it is read off a failed call.
 
     Exception
-     └── DifyError          status / code / message / endpoint / retryable
-         (status None: the request got no HTTP answer — code `connection_error` or `timeout`)
+     └── DifyError    status · code · message · endpoint · retryable
+           status None: no HTTP answer at all (code `connection_error` or `timeout`)
+           status 200:  an answer the client cannot use (code `malformed_response`)
 
 Built from Dify's error JSON `{code, message, status}` (0.x bodies lack `status`; reqparse bodies add
-`params`), from the HTML pages nginx and Flask send for 404/413, or from an empty/malformed body. The text
-never carries a header or a key: `endpoint` is `METHOD /path` with ids only.
+`params`), from the HTML pages nginx and Flask send for 404/413, or from an empty or malformed body. The
+text never carries a header, a key or a query string: `endpoint` is `METHOD /path` with ids only, and
+transport failures are described by kind, not by urllib3's message (which repeats the URL).
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ from __future__ import annotations
 import re
 
 import requests
-from urllib3.exceptions import ConnectTimeoutError, ReadTimeoutError
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
+
+# Dify Cloud's knowledge rate limit is a 403 `forbidden`, not a 429, and carries no Retry-After (dify-api.md §8).
+_KNOWLEDGE_RATE_LIMIT = re.compile(r"rate limit", re.IGNORECASE)
 
 
 class DifyError(Exception):
@@ -28,8 +33,13 @@ class DifyError(Exception):
 
     @property
     def retryable(self) -> bool:
-        """Worth another try later: no answer at all, rate limited, or a server-side failure."""
-        return self.status is None or self.status == 429 or self.status >= 500
+        """Worth another try later: no answer, rate limited (429, or Cloud's 403 knowledge limit), or a 5xx.
+
+        Whether repeating is *safe* is another matter, decided per endpoint (see transport.py).
+        """
+        if self.status is None or self.status == 429 or self.status >= 500:
+            return True
+        return self.status == 403 and bool(_KNOWLEDGE_RATE_LIMIT.search(self.message))
 
     def __reduce__(self):
         return (type(self), (self.endpoint, self.status, self.code, self.message))
@@ -37,9 +47,11 @@ class DifyError(Exception):
 
 _TITLE = re.compile(r"<title>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _HTML_CODES = {404: "not_found", 405: "method_not_allowed", 413: "request_entity_too_large"}
+_MESSAGE_CHARS = 500
 
 
 def error_from_response(endpoint: str, response: requests.Response) -> DifyError:
+    """A non-success answer as `DifyError`: Dify's envelope when there is one, else the page title or body."""
     status = response.status_code
     try:
         body = response.json()
@@ -49,25 +61,43 @@ def error_from_response(endpoint: str, response: requests.Response) -> DifyError
         message = str(body.get("message") or "").strip() or response.reason or ""
         if body.get("params"):
             message = f"{message} (parameter {body['params']})"
-        return DifyError(endpoint, status, str(body.get("code") or f"http_{status}"), message)
+        return DifyError(endpoint, status, str(body.get("code") or f"http_{status}"), message[:_MESSAGE_CHARS])
+    if 300 <= status < 400:
+        location = (response.headers.get("Location") or "?").split("?")[0]
+        return DifyError(
+            endpoint, status, f"http_{status}", f"redirected to {location}; set dify.base_url to the final URL"
+        )
     text = response.text or ""
     title = _TITLE.search(text)
-    message = title.group(1).strip() if title else (text.strip()[:200] or response.reason or "empty body")
+    message = title.group(1).strip() if title else (" ".join(text.split())[:200] or response.reason or "empty body")
     return DifyError(endpoint, status, _HTML_CODES.get(status, f"http_{status}"), message)
 
 
 def error_from_exception(endpoint: str, exc: requests.RequestException) -> DifyError:
-    """Transport failures, described by kind only (the exception text can be long and is not needed)."""
+    """A transport failure, by kind only: urllib3's own text repeats the URL (query string included)."""
     cause = exc.args[0] if exc.args else None
     reason = getattr(cause, "reason", cause)  # urllib3's MaxRetryError wraps the cause; a stalled stream does not
+    if isinstance(reason, NewConnectionError):  # a refused connection (urllib3 files it under connect timeouts)
+        return DifyError(
+            endpoint,
+            None,
+            "connection_error",
+            "could not connect: refused, or the host name did not resolve (after the retries allowed)",
+        )
     if isinstance(exc, requests.Timeout) or isinstance(reason, ReadTimeoutError | ConnectTimeoutError):
         connect = isinstance(exc, requests.ConnectTimeout) or isinstance(reason, ConnectTimeoutError)
         kind = "connect timeout" if connect else "read timeout"
-        return DifyError(endpoint, None, "timeout", f"{kind} after retries")
+        return DifyError(endpoint, None, "timeout", f"{kind} (after any retries allowed for this call)")
     if isinstance(exc, requests.ConnectionError):
-        return DifyError(endpoint, None, "connection_error", "connection failed or dropped after retries")
+        return DifyError(
+            endpoint,
+            None,
+            "connection_error",
+            "connection refused or dropped (after any retries allowed for this call)",
+        )
     return DifyError(endpoint, None, "request_error", type(exc).__name__)
 
 
 def malformed(endpoint: str, status: int, what: str) -> DifyError:
+    """A success status whose body the client cannot use (not JSON, missing fields, wrong shape)."""
     return DifyError(endpoint, status, "malformed_response", what)

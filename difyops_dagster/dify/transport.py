@@ -1,17 +1,29 @@
 """HTTP plumbing for the Dify client: sessions with retries, timeouts on every call, a client-side rate limit.
 
-Retries are urllib3's `Retry` on the session's adapter (exponential backoff with jitter, `Retry-After`
-honoured for 429/503), not a hand-written loop. Two retry policies, because not every Dify call is safe to
-repeat:
-- *safe* calls (reads, deletes, stop, metadata writes — which replace every value, so a repeat changes
-  nothing) retry on 429, 5xx, connection errors and read errors;
-- *unsafe* calls (document create/update, workflow run) retry only where the request provably had no effect:
-  a refused connection or a 429 rejection. A 5xx or a dropped read surfaces as `DifyError`; the sync
-  re-derives state from Dify on the next run, and a workflow that may have run is never silently re-run.
+Retries are urllib3's `Retry` on the session's `HTTPAdapter` (exponential backoff with jitter capped at
+`backoff_max_s`; `Retry-After` on 429/503 honoured up to the same cap), not a hand-written loop. Whether a
+call may be repeated depends on the *endpoint*, not on its HTTP method (a metadata POST is idempotent, a
+document POST is not), so each transport holds two sessions and every call names its policy (`safe=`):
 
-The rate limit is a small token bucket written here because it has to be shared by every session of one
-resource across threads and costs a dozen lines; the libraries that offer one bring storage backends we do
-not need. Retries happen inside urllib3 and are not rate limited (they are already spaced by backoff).
+- **safe** — every GET, document DELETE, metadata writes (they replace all values, so a repeat changes
+  nothing), `indexing-status`, task stop: retried on 429, 500/502/503/504, refused and dropped
+  connections and read timeouts;
+- **unsafe** — document create/update (file or text), dataset and metadata-field create, workflow run,
+  console login: retried only where Dify provably did nothing, a refused connection or a 429 rejection.
+
+An unsafe call that failed after Dify may have acted (5xx, dropped or timed-out read) raises `DifyError`
+with `retryable=True`; the caller decides: the sync re-derives state from Dify (which upserts documents by
+name), and a workflow that may have run is looked up, never silently re-run. urllib3's `allowed_methods` is
+therefore left open (`None`) on both policies: the policy, chosen per endpoint, already says what may repeat.
+
+The rate limit is a token bucket written here (a dozen lines) because it must be one limit shared by every
+session of a resource — the dataset key's and each app key's, safe and unsafe — across threads.
+`requests-ratelimiter` limits per session or host unless given a persistent SQLite/Redis backend, and
+`pyrate-limiter`, `limits` and `token-bucket` bring storage backends and non-blocking APIs we would wrap
+anyway. Retries happen inside urllib3 and do not take tokens: they are already spaced by backoff.
+
+The API key lives in the sessions' default headers only. Nothing here logs; urllib3's own DEBUG lines carry
+the method, the URL (ids and query parameters such as `keyword`) and the status, never headers.
 """
 
 from __future__ import annotations
@@ -25,7 +37,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util import Retry
 
-from difyops_dagster.dify.errors import DifyError, error_from_exception, error_from_response
+from difyops_dagster.dify.errors import error_from_exception, error_from_response, malformed
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 
@@ -41,7 +53,7 @@ class TransportOptions:
 
 
 class RateLimiter:
-    """Token bucket: at most `rate` requests per second on average, bursts of up to `rate` requests."""
+    """Token bucket: at most `rate` requests per second on average, bursts of up to `rate` (min 1); 0 = off."""
 
     def __init__(self, rate: float):
         self.rate = rate
@@ -65,6 +77,18 @@ class RateLimiter:
             time.sleep(wait)
 
 
+class _Retry(Retry):
+    """urllib3's `Retry`, with `Retry-After` capped at `backoff_max` like every other wait.
+
+    A server asking for an hour would otherwise hold a Dagster step (and its pool slot) for an hour; after the
+    capped waits the call fails with a retryable `DifyError` and the run's retry policy comes back later.
+    """
+
+    def get_retry_after(self, response) -> float | None:
+        seconds = super().get_retry_after(response)
+        return None if seconds is None else min(seconds, self.backoff_max)
+
+
 def _retry(options: TransportOptions, safe: bool) -> Retry:
     common = {
         "total": options.max_retries,
@@ -75,11 +99,11 @@ def _retry(options: TransportOptions, safe: bool) -> Retry:
         "backoff_jitter": options.backoff_factor_s,
         "respect_retry_after_header": True,
         "raise_on_status": False,
-        "allowed_methods": None,  # which calls may repeat is decided by the caller picking a session
+        "allowed_methods": None,  # the policy is chosen per endpoint (module docstring)
     }
     if safe:
-        return Retry(read=options.max_retries, other=options.max_retries, status_forcelist=RETRY_STATUSES, **common)
-    return Retry(read=0, other=0, status_forcelist=(429,), **common)
+        return _Retry(read=options.max_retries, other=options.max_retries, status_forcelist=RETRY_STATUSES, **common)
+    return _Retry(read=0, other=0, status_forcelist=(429,), **common)
 
 
 def _session(options: TransportOptions, safe: bool, api_key: str) -> requests.Session:
@@ -126,6 +150,7 @@ class DifyTransport:
                 self.base_url + path,
                 timeout=(self.options.connect_timeout_s, read_timeout_s or self.options.read_timeout_s),
                 stream=stream,
+                allow_redirects=False,  # a redirect would turn a POST into a GET; say where it points instead
                 **kwargs,
             )
         except requests.RequestException as exc:
@@ -136,14 +161,18 @@ class DifyTransport:
             raise error
         return response
 
-    def json(self, method: str, path: str, *, safe: bool, ok: tuple[int, ...] = (200,), **kwargs: Any) -> Any:
+    def json(self, method: str, path: str, *, safe: bool, ok: tuple[int, ...] = (200,), **kwargs: Any) -> dict:
+        """The JSON object Dify answered (every success body of the service API is one)."""
         response = self.request(method, path, safe=safe, ok=ok, **kwargs)
         try:
-            return response.json()
+            body = response.json()
         except ValueError:
-            raise DifyError(
-                f"{method} {path}", response.status_code, "malformed_response", "body is not JSON"
-            ) from None
+            raise malformed(f"{method} {path}", response.status_code, "body is not JSON") from None
+        if not isinstance(body, dict):
+            raise malformed(
+                f"{method} {path}", response.status_code, f"expected a JSON object, got {type(body).__name__}"
+            )
+        return body
 
     def close(self) -> None:
         self._safe.close()

@@ -2,10 +2,14 @@
 
 The dataset key arrives as `dg.EnvVar` and the field is `repr=False`: the UI shows the variable's name, and
 neither the resource's repr, nor a log line, nor a `DifyError` ever contains the key. App keys are passed to
-`app_client()` by the feature that owns them (each app has its own key).
+`app_client()` by the feature that owns them (each app has its own key). Field descriptions are
+`DifySettings`' own, so the settings file and the UI describe each value in the same words.
 """
 
 from __future__ import annotations
+
+import threading
+from typing import Any
 
 import dagster as dg
 from pydantic import Field, PrivateAttr
@@ -15,19 +19,26 @@ from difyops_dagster.dify.compat import DifyCompat
 from difyops_dagster.dify.transport import DifyTransport, RateLimiter, TransportOptions
 from difyops_dagster.settings import DifySettings
 
+_SETTINGS = DifySettings.model_fields
+_LIMITER_LOCK = threading.Lock()
+
+
+def _described(name: str, **kwargs: Any) -> Any:
+    return Field(default=_SETTINGS[name].default, description=_SETTINGS[name].description, **kwargs)
+
 
 class DifyResource(dg.ConfigurableResource):
-    """Dify's service API. Requests share one client-side rate limit per process."""
+    """Dify's service API. Every client made by one resource shares one client-side rate limit."""
 
-    base_url: str = Field(description="Service API root, ending in /v1.")
-    dataset_api_key: str | None = Field(default=None, repr=False, description="Knowledge API key (from an env var).")
-    version: str = Field(default="1.13", description="Dify version (major.minor).")
-    connect_timeout_s: float = Field(default=5.0, description="Connect timeout, seconds.")
-    read_timeout_s: float = Field(default=60.0, description="Read timeout, seconds.")
-    max_retries: int = Field(default=5, description="Retries of retry-safe requests.")
-    backoff_factor_s: float = Field(default=0.5, description="Exponential backoff base, seconds.")
-    backoff_max_s: float = Field(default=30.0, description="Longest backoff, seconds.")
-    rate_limit_per_second: float = Field(default=20.0, description="Client-side rate limit (0 = off).")
+    base_url: str = Field(description=_SETTINGS["base_url"].description)
+    dataset_api_key: str | None = _described("dataset_api_key", repr=False)
+    version: str = _described("version")
+    connect_timeout_s: float = _described("connect_timeout_s")
+    read_timeout_s: float = _described("read_timeout_s")
+    max_retries: int = _described("max_retries")
+    backoff_factor_s: float = _described("backoff_factor_s")
+    backoff_max_s: float = _described("backoff_max_s")
+    rate_limit_per_second: float = _described("rate_limit_per_second")
 
     _limiter: RateLimiter | None = PrivateAttr(default=None)
 
@@ -42,19 +53,22 @@ class DifyResource(dg.ConfigurableResource):
         )
 
     def _shared_limiter(self) -> RateLimiter:
-        if self._limiter is None:
-            self._limiter = RateLimiter(self.rate_limit_per_second)
-        return self._limiter
+        with _LIMITER_LOCK:  # clients may be made from several threads of one step
+            if self._limiter is None:
+                self._limiter = RateLimiter(self.rate_limit_per_second)
+            return self._limiter
 
     def _transport(self, api_key: str) -> DifyTransport:
         return DifyTransport(self.base_url, api_key, self._options(), self._shared_limiter())
 
     def dataset_client(self) -> DifyDatasetClient:
+        """The knowledge client; fails when `dify.dataset_api_key` is not configured."""
         if not self.dataset_api_key:
             raise dg.Failure("dify.dataset_api_key is not configured (set it as {env: VAR} in the settings file)")
         return DifyDatasetClient(self._transport(self.dataset_api_key), DifyCompat.parse(self.version))
 
     def app_client(self, api_key: str) -> DifyAppClient:
+        """A client for the one workflow app that `api_key` (`app-…`) belongs to."""
         return DifyAppClient(self._transport(api_key), DifyCompat.parse(self.version))
 
 

@@ -64,3 +64,16 @@ def test_workflow_log_window_is_half_open_on_iso_timestamps(standin, apps, app):
         )
     )
     assert sorted(log.created_at - int(base) for log in inside) == [0, 3600, 86399]
+
+
+def test_a_document_added_while_paging_does_not_make_an_older_one_appear_twice(standin, datasets, dataset_id):
+    """Lists are newest first: an insert between two pages pushes the last row of page 1 onto page 2."""
+    standin.admin.add_documents_bulk(dataset_id, 150)
+    listing = datasets.iter_documents(dataset_id)
+    first_page = [next(listing) for _ in range(100)]
+    standin.admin.add_document(dataset_id, "late.md", "x")
+    rest = list(listing)
+
+    ids = [d.id for d in first_page + rest]
+    assert len(ids) == len(set(ids)) == 150
+    assert "late.md" not in {d.name for d in rest}

@@ -39,6 +39,12 @@ class Catalog:
             seen.update(dict.fromkeys(state.keys))
         return tuple(seen)
 
+    def same_listing(self, other: Catalog) -> bool:
+        """Equal but for when the sources were checked (a tick that found nothing new rewrites nothing)."""
+        return self.videos == other.videos and {n: (s.keys, s.error) for n, s in self.sources.items()} == {
+            n: (s.keys, s.error) for n, s in other.sources.items()
+        }
+
     def to_json(self) -> dict[str, Any]:
         return {
             "version": VERSION,

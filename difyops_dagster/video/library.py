@@ -4,7 +4,7 @@
     <prefix><extractor>/<id>/download.json     what the last download found (DownloadRecord)
     <prefix><extractor>/<id>/archive.txt       yt-dlp's download archive for this one video
     <prefix><extractor>/<id>/info.json         yt-dlp's info JSON, without cookies or request headers
-    <prefix><extractor>/<id>/subtitles.<lang>.<ext>, media.<ext>, document.md
+    <prefix><extractor>/<id>/subtitles.<lang>.<ext>, media.<ext>, document.md, document.json (its sidecar)
 
 The folder is the partition key with its `:` turned into `/`. The archive is kept per video, not in one shared
 file: concurrent partition runs would lose each other's lines in a shared file, and yt-dlp's archive line for a
@@ -103,6 +103,16 @@ class VideoLibrary:
     def document(self, key: str) -> bytes | None:
         return self.get(key, "document.md")
 
-    def save_document(self, key: str, markdown: str) -> str:
-        self.put(key, "document.md", markdown.encode(), "text/markdown; charset=utf-8")
+    def save_document(self, key: str, markdown: bytes, summary: Mapping[str, Any]) -> str:
+        """The document, then its sidecar (title, fingerprint, size), which the dataset sync reads instead."""
+        self.put(key, "document.md", markdown, "text/markdown; charset=utf-8")
+        self.put(key, "document.json", json.dumps(summary, ensure_ascii=False).encode(), "application/json")
         return self.location(key, "document.md")
+
+    def document_summary(self, key: str) -> dict[str, Any] | None:
+        return self._json(self.path(key, "document.json"))
+
+    def drop_document(self, key: str) -> None:
+        """A video that no longer has a transcript source loses its stale document (sidecar first)."""
+        self.store.delete(self.path(key, "document.json"))
+        self.store.delete(self.path(key, "document.md"))

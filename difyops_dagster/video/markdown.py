@@ -10,6 +10,7 @@ generic HTML5 extractor cannot be deep-linked, so their timestamps are plain tex
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from difyops_dagster.video.transcript import Chapter, Cue, Section, group_paragr
 MEDIA_EXTENSIONS = (".mp4", ".m4v", ".webm", ".mov", ".mkv", ".ogv", ".ogg", ".mp3", ".m4a", ".wav", ".opus", ".flac")
 KIND_WORDS = {"manual": "subtitles", "automatic": "automatic captions", "transcribed": "offline transcription"}
 MAX_DESCRIPTION = 2000
+MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]<>]")
 
 
 @dataclass(frozen=True)
@@ -98,8 +100,13 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def escape_text(text: str) -> str:
+    """Spoken text as literal Markdown: `<b>` said aloud must not become HTML, `[x]` not a link, `*` not emphasis."""
+    return MARKDOWN_SPECIAL.sub(r"\\\g<0>", text)
+
+
 def render_markdown(meta: VideoMeta, sections: Sequence[Section]) -> str:
-    out = [f"# {_one_line(meta.title)}", ""]
+    out = [f"# {escape_text(_one_line(meta.title))}", ""]
     facts = [
         ("Channel", meta.channel and _one_line(meta.channel)),
         ("Video", _link(meta.url, meta.url) if meta.url else None),
@@ -111,16 +118,16 @@ def render_markdown(meta: VideoMeta, sections: Sequence[Section]) -> str:
     out += [f"- **{name}:** {value}" for name, value in facts if value]
     if meta.chapters:
         out += ["", "## Chapters", ""]
-        out += [f"- {_stamp(meta, c.start)} {_one_line(c.title)}" for c in meta.chapters]
+        out += [f"- {_stamp(meta, c.start)} {escape_text(_one_line(c.title))}" for c in meta.chapters]
     if meta.description:
         text = meta.description[:MAX_DESCRIPTION] + ("…" if len(meta.description) > MAX_DESCRIPTION else "")
-        out += ["", "## Description", "", text]
+        out += ["", "## Description", "", text.replace("<", "&lt;")]
     out += ["", "## Transcript"]
     for section in sections:
         if section.title is not None:
-            out += ["", f"### {_one_line(section.title)} ({_stamp(meta, section.start)})"]
+            out += ["", f"### {escape_text(_one_line(section.title))} ({_stamp(meta, section.start)})"]
         for paragraph in section.paragraphs:
-            out += ["", f"**{_stamp(meta, paragraph.start)}** {paragraph.text}"]
+            out += ["", f"**{_stamp(meta, paragraph.start)}** {escape_text(paragraph.text)}"]
     return "\n".join(out) + "\n"
 
 

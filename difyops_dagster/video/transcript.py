@@ -177,11 +177,12 @@ def _paragraphs(lines: Sequence[Line], window_s: float) -> tuple[Paragraph, ...]
 
 
 def _closes(current: list[Line], line: Line, window_s: float) -> bool:
-    """Start a new paragraph before `line`? After a long pause, or past the window at a sentence end (or, for
-    unpunctuated text such as automatic captions, at the window; always at one and a half windows)."""
-    span = current[-1].end - current[0].start
-    if line.start - current[-1].end >= max(8.0, window_s / 4):
+    """Start a new paragraph with `line`? After a long pause; or once the paragraph has run `window_s` seconds,
+    at a sentence end (unpunctuated text such as automatic captions: right there; punctuated text that ran on:
+    at one and a half windows)."""
+    if line.start - max(c.end for c in current) >= max(8.0, window_s / 4):
         return True
+    span = line.start - current[0].start
     if span < window_s:
         return False
     punctuated = any(SENTENCE_END.search(c.text) for c in current)

@@ -1,9 +1,10 @@
 """Typed clients for Dify's service API: `DifyDatasetClient` (dataset key) and `DifyAppClient` (app key).
 
-Lists are read to the end: pages of 100 (Dify's maximum), stopping when `page * limit >= total` or a page
-comes back empty — never on `has_more` alone, which Dify computes as `len(data) == limit` and so gets wrong
-at exact multiples of the page size (and past 100). Lists are newest first, so a row added while we page
-pushes older rows down one place: a row already yielded is not yielded again.
+Lists are read to the end: pages of 100 (Dify's maximum), stopping when the rows received reach `total`
+(`page * limit >= total`) or a page comes back empty — never on `has_more` alone, which Dify computes as
+`len(data) == limit` and so gets wrong at exact multiples of the page size (and past 100). Lists are newest
+first, so a row added while we page pushes older rows down one place: a row already yielded is not yielded
+again.
 
 Version differences come from `DifyCompat`; which calls may be retried is said per call (`safe=`, see
 transport.py). A success body of an unexpected shape raises `DifyError` with code `malformed_response`.
@@ -60,6 +61,7 @@ class _Client:
     def _pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[dict]:
         endpoint = f"GET {path}"
         seen: set[str] = set()
+        received = 0
         for page in range(1, MAX_PAGES + 1):
             body = self.transport.json(
                 "GET", path, safe=True, params={**(params or {}), "page": page, "limit": PAGE_SIZE}
@@ -67,6 +69,7 @@ class _Client:
             items = body.get("data")
             if not isinstance(items, list):
                 raise malformed(endpoint, 200, "list response without a `data` array")
+            received += len(items)
             for item in items:
                 key = item.get("id") if isinstance(item, dict) else None
                 if key is not None:
@@ -75,7 +78,9 @@ class _Client:
                     seen.add(key)
                 yield item
             total = body.get("total")
-            if not items or (isinstance(total, int) and page * PAGE_SIZE >= total):
+            # received == page * limit while the server honours the limit (Dify does, up to 100); counting rows
+            # also stays right behind a server or proxy that caps pages lower
+            if not items or (isinstance(total, int) and received >= total):
                 return
             if total is None and not body.get("has_more"):
                 return

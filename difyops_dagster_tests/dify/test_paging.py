@@ -77,3 +77,12 @@ def test_a_document_added_while_paging_does_not_make_an_older_one_appear_twice(s
     ids = [d.id for d in first_page + rest]
     assert len(ids) == len(set(ids)) == 150
     assert "late.md" not in {d.name for d in rest}
+
+
+def test_pages_capped_below_the_requested_limit_are_still_read_to_the_end(standin, datasets, dataset_id, monkeypatch):
+    """Dify caps `limit` at 100 and answers `has_more: false` above it; counting rows, not pages, reads on."""
+    import difyops_dagster.dify.client as client_module
+
+    monkeypatch.setattr(client_module, "PAGE_SIZE", 250)
+    standin.admin.add_documents_bulk(dataset_id, 250)
+    assert len({d.id for d in datasets.iter_documents(dataset_id)}) == 250

@@ -18,9 +18,8 @@ import pytest
 import yaml
 
 from difyops_dagster.settings import parse_settings
+from difyops_dagster_tests.deploy.docker_files import DOCKER, ROOT, env_example
 
-ROOT = Path(__file__).resolve().parents[2]
-DOCKER = ROOT / "docker"
 ENV_REF = re.compile(r"\{env:\s*([A-Z0-9_]+)\s*\}")
 COMPOSE_VAR = re.compile(r"\$\$|\$\{([A-Za-z0-9_]+)\}")
 # Variables the Python code reads itself (everything else comes through `{env: NAME}` in a settings file).
@@ -28,11 +27,6 @@ CODE_ENV_READ = re.compile(
     r"""(?:os\.environ\[|os\.environ\.get\(|os\.getenv\(|EnvVar\(|_ENV_VAR\s*=\s*)["']([A-Z][A-Z0-9_]+)["']"""
 )
 DAGSTER_SERVICES = ("user_code", "webserver", "daemon")
-
-
-def env_example() -> dict[str, str]:
-    lines = (DOCKER / ".env.example").read_text().splitlines()
-    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
 
 
 def interpolate(node, env: dict[str, str]):

@@ -1,33 +1,47 @@
 """Applying a sync plan to one dataset: bounded parallel writes, each item on its own, then a wait for indexing.
 
 Order: deletes (plain and repair) first, so a repair's re-created document never meets its old twin under
-Dify's upsert by name; then uploads (create, update, repair), each followed at once by its metadata, written
-whole; then a wait until every uploaded batch has finished indexing or the timeout passes. A failing item is
-recorded as an `ItemOutcome` and the others go on. A delete refused because the document is still indexing
-(an interrupted earlier run) is retried until the indexing ends.
+Dify's upsert by name (deleting the twin by id afterwards would delete the new upload). Then uploads (create,
+update, repair), at most `concurrency` Dify calls in flight; the metadata of finished uploads is written in
+batches of `metadata_batch` documents per call, each document's whole set (`source_key`, `fingerprint`), so a
+file costs one call plus a fraction, and an upload killed before its batch was written is an untagged document
+the next plan repairs. Then a wait until every uploaded batch finished indexing or the timeout passed.
+
+A failing item becomes an `ItemOutcome` with a readable reason and the others go on (one bad file never aborts
+the rest). Refusals that only mean "wait" (a delete while the document indexes, an update of a document that is
+not `available` yet, left by an interrupted run) are retried until the indexing deadline. Transport retries
+(429 with Retry-After, 5xx, timeouts on retry-safe calls) are the client's job.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
 from difyops_dagster.dify.client import DifyDatasetClient
 from difyops_dagster.dify.errors import DifyError
+from difyops_dagster.dify.models import MetadataField, UploadResult
 from difyops_dagster.sync.models import (
     FINGERPRINT_FIELD,
     METADATA_FIELDS,
     SOURCE_KEY_FIELD,
     ApplyReport,
+    DatasetDocument,
+    DatasetSnapshot,
     ItemOutcome,
     SourceItem,
     SyncPlan,
 )
 
 ContentLoader = Callable[[SourceItem], bytes]
+Log = Callable[[str], Any]
+
+
+def _silent(_: str) -> None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -35,7 +49,34 @@ class ApplyOptions:
     concurrency: int = 4
     indexing_timeout_s: float = 900.0
     indexing_poll_s: float = 2.0
-    first_upload_options: dict | None = None  # indexing_technique + process_rule while the dataset has none
+    # Sent with uploads only while the dataset has no documents or no indexing technique yet (Dify then requires
+    # them); later uploads keep the dataset's own settings (seed 000 overwrote them on every upload).
+    first_upload_options: Mapping[str, Any] | None = None
+    metadata_batch: int = 50
+    # Uploads are POSTs, which the transport never retries; Dify's upsert by name (and update by id) makes a
+    # repeated upload land on the same document, so a transient failure (no answer, 429, 5xx) is tried again.
+    upload_attempts: int = 3
+    retry_backoff_s: float = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class _Upload:
+    source: SourceItem
+    document_id: str | None
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Delete:
+    source_key: str
+    document_id: str
+    action: str
+
+
+def read_dataset(client: DifyDatasetClient, dataset_id: str) -> DatasetSnapshot:
+    """Every document of the dataset, through every page (the client stops on `total` or an empty page)."""
+    documents = tuple(DatasetDocument.from_document(d) for d in client.iter_documents(dataset_id))
+    return DatasetSnapshot(dataset_id, documents)
 
 
 def apply_sync_plan(
@@ -44,94 +85,213 @@ def apply_sync_plan(
     plan: SyncPlan,
     load_content: ContentLoader,
     options: ApplyOptions,
-    log: Callable[[str], Any] = lambda _: None,
+    log: Log = _silent,
 ) -> ApplyReport:
+    """Make the writes of `plan`; a plan without writes makes no call at all."""
+    if plan.write_count == 0:
+        return ApplyReport()
     fields = client.ensure_metadata_fields(dataset_id, METADATA_FIELDS)
-    upload_options = options.first_upload_options if client.get_dataset(dataset_id).indexing_technique is None else None
-    deadline = time.monotonic() + options.indexing_timeout_s
-
-    deletes = [(d.source_key or d.name, d.id, "delete") for d in plan.delete]
-    deletes += [
-        (r.source.source_key if r.source else "", doc_id, "repair") for r in plan.repair for doc_id in r.delete_ids
-    ]
-    uploads: list[tuple[SourceItem, str | None, str]] = [(s, None, "create") for s in plan.create]
-    uploads += [(s, doc_id, "update") for s, doc_id in plan.update]
-    uploads += [(r.source, None, "repair") for r in plan.repair if r.recreate and r.source]
-
-    def delete_one(item: tuple[str, str, str]) -> ItemOutcome:
-        key, document_id, action = item
-        while True:
-            try:
-                client.delete_document(dataset_id, document_id)
-                return ItemOutcome(action, key, True, "deleted")
-            except DifyError as exc:
-                if exc.code == "not_found":
-                    return ItemOutcome(action, key, True, "already gone")
-                if exc.code == "document_indexing" and time.monotonic() < deadline:
-                    time.sleep(options.indexing_poll_s)
-                    continue
-                return ItemOutcome(action, key, False, str(exc))
-
-    def upload_one(item: tuple[SourceItem, str | None, str]) -> tuple[ItemOutcome, str | None]:
-        source, document_id, action = item
-        try:
-            content = load_content(source)
-            if document_id is None:
-                result = client.create_document_by_file(
-                    dataset_id, source.document_name, content, options=upload_options
-                )
-            else:
-                result = _update_when_available(
-                    client, dataset_id, document_id, source, content, deadline, options.indexing_poll_s
-                )
-            values = {SOURCE_KEY_FIELD: source.source_key, FINGERPRINT_FIELD: source.fingerprint}
-            client.set_document_metadata(dataset_id, [(result.document.id, values)], fields)
-            return ItemOutcome(action, source.source_key, True, result.document.id), result.batch
-        except DifyError as exc:
-            return ItemOutcome(action, source.source_key, False, str(exc)), None
-        except Exception as exc:  # a source that cannot be read (deleted since listing, S3 error): report it
-            return ItemOutcome(action, source.source_key, False, f"{type(exc).__name__}: {exc}"), None
-
+    dataset = client.get_dataset(dataset_id)
+    first_time = dataset.indexing_technique is None or dataset.document_count == 0
+    writer = _Writer(
+        client,
+        dataset_id,
+        fields,
+        load_content,
+        options.first_upload_options if first_time else None,
+        deadline=time.monotonic() + options.indexing_timeout_s,
+        poll_s=options.indexing_poll_s,
+        attempts=options.upload_attempts,
+        backoff_s=options.retry_backoff_s,
+    )
+    deletes = [_Delete(d.document.source_key or d.document.name, d.document.id, "delete") for d in plan.delete]
+    deletes += [_Delete(r.source.source_key, doc_id, "repair") for r in plan.repair for doc_id in r.delete_ids]
     with ThreadPoolExecutor(max_workers=options.concurrency, thread_name_prefix="dify-sync") as pool:
-        outcomes = list(pool.map(delete_one, deletes))
+        outcomes = list(pool.map(writer.delete, deletes))
         log(f"deleted {sum(o.ok for o in outcomes)} of {len(deletes)} documents")
-        uploaded = list(pool.map(upload_one, uploads))
-    outcomes += [o for o, _ in uploaded]
-    log(f"uploaded {sum(o.ok for o, _ in uploaded)} of {len(uploads)} documents")
-    batches = {batch: outcome.source_key for outcome, batch in uploaded if batch}
-    timed_out = wait_for_indexing(client, dataset_id, batches, deadline, options.indexing_poll_s)
+        failed_deletes = {o.source_key for o in outcomes if not o.ok and o.action == "repair"}
+        uploads, blocked = _uploads(plan, failed_deletes)
+        outcomes += blocked
+        uploaded, batches = _run_uploads(pool, writer, uploads, options, log)
+        outcomes += uploaded
+        log(f"uploaded and tagged {sum(o.ok for o in uploaded)} of {len(uploads)} documents")
+        timed_out = _wait_for_batches(pool, writer, batches)
     return ApplyReport(tuple(outcomes), tuple(sorted(timed_out)))
 
 
-def _update_when_available(client, dataset_id, document_id, source, content, deadline, poll_s):
-    """Dify updates only `available` documents; one still indexing from an earlier run is waited for."""
+def wait_until_settled(
+    client: DifyDatasetClient, snapshot: DatasetSnapshot, timeout_s: float, poll_s: float
+) -> DatasetSnapshot:
+    """Re-read the dataset until no document is queued or indexing (e.g. left so by an interrupted run)."""
+    deadline = time.monotonic() + timeout_s
+    while any(d.in_progress for d in snapshot.documents) and time.monotonic() < deadline:
+        time.sleep(poll_s)
+        snapshot = read_dataset(client, snapshot.dataset_id)
+    return snapshot
+
+
+def _uploads(plan: SyncPlan, failed_deletes: set[str]) -> tuple[list[_Upload], list[ItemOutcome]]:
+    uploads = [_Upload(s, None, "create") for s in plan.create]
+    uploads += [_Upload(u.source, u.document_id, "update") for u in plan.update]
+    blocked: list[ItemOutcome] = []
+    for repair in plan.repair:
+        if not repair.recreate:
+            continue
+        if repair.source.source_key in failed_deletes:
+            reason = "not re-created: deleting its broken copy failed (see the delete above)"
+            blocked.append(ItemOutcome("repair", repair.source.source_key, False, reason))
+        else:
+            uploads.append(_Upload(repair.source, None, "repair"))
+    return uploads, blocked
+
+
+def _run_uploads(
+    pool: ThreadPoolExecutor, writer: _Writer, uploads: list[_Upload], options: ApplyOptions, log: Log
+) -> tuple[list[ItemOutcome], dict[str, str]]:
+    """Keep `concurrency` calls in flight: uploads, and a metadata write whenever a batch of uploads is done."""
+    outcomes: list[ItemOutcome] = []
+    batches: dict[str, str] = {}
+    pending: Iterator[_Upload] = iter(uploads)
+    exhausted = False
+    in_flight: dict[Future, str] = {}
+    ready: list[tuple[_Upload, UploadResult]] = []
+    progress_step = max(100, len(uploads) // 10)
+
     while True:
-        try:
-            return client.update_document_by_file(dataset_id, document_id, source.document_name, content)
-        except DifyError as exc:
-            if "not available" in exc.message and time.monotonic() < deadline:
-                time.sleep(poll_s)
+        while not exhausted and len(in_flight) < options.concurrency:
+            item = next(pending, None)
+            if item is None:
+                exhausted = True
+            else:
+                in_flight[pool.submit(writer.upload, item)] = "upload"
+        uploading = any(kind == "upload" for kind in in_flight.values())
+        if ready and (len(ready) >= options.metadata_batch or (exhausted and not uploading)):
+            in_flight[pool.submit(writer.tag, ready)] = "tag"
+            ready = []
+        if not in_flight:
+            return outcomes, batches
+        done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+        for future in done:
+            if in_flight.pop(future) == "tag":
+                outcomes.extend(future.result())
                 continue
-            raise
+            item, result, error = future.result()
+            if result is None:
+                outcomes.append(ItemOutcome(item.action, item.source.source_key, False, error))
+            else:
+                ready.append((item, result))
+                batches[result.batch] = item.source.source_key
+                if len(batches) % progress_step == 0:
+                    log(f"uploaded {len(batches)} of {len(uploads)} documents")
 
 
-def wait_for_indexing(
-    client: DifyDatasetClient, dataset_id: str, batches: dict[str, str], deadline: float, poll_s: float
-) -> set[str]:
-    """Poll each batch until it finished; return the source keys whose indexing outlived the deadline."""
+def _wait_for_batches(pool: ThreadPoolExecutor, writer: _Writer, batches: dict[str, str]) -> set[str]:
+    """Poll every unfinished batch (in parallel) until all finished; the source keys still indexing at the
+    deadline are returned."""
     pending = dict(batches)
     while pending:
-        for batch in list(pending):
+        names = list(pending)
+        for batch, finished in zip(names, pool.map(writer.batch_finished, names), strict=True):
+            if finished:
+                pending.pop(batch)
+        if not pending or time.monotonic() >= writer.deadline:
+            break
+        time.sleep(writer.poll_s)
+    return set(pending.values())
+
+
+class _Writer:
+    """The calls for one item each; every method returns an outcome instead of raising for that item."""
+
+    def __init__(
+        self,
+        client: DifyDatasetClient,
+        dataset_id: str,
+        fields: dict[str, MetadataField],
+        load_content: ContentLoader,
+        first_upload_options: Mapping[str, Any] | None,
+        deadline: float,
+        poll_s: float,
+        attempts: int,
+        backoff_s: float,
+    ):
+        self.attempts = max(1, attempts)
+        self.backoff_s = backoff_s
+        self.client = client
+        self.dataset_id = dataset_id
+        self.fields = fields
+        self.load_content = load_content
+        self.first_upload_options = first_upload_options
+        self.deadline = deadline
+        self.poll_s = poll_s
+
+    def delete(self, item: _Delete) -> ItemOutcome:
+        while True:
             try:
-                statuses = client.indexing_status(dataset_id, batch)
+                self.client.delete_document(self.dataset_id, item.document_id)
+                return ItemOutcome(item.action, item.source_key, True, item.document_id)
             except DifyError as exc:
-                if exc.status == 404:  # batch superseded by a later upload of the same name: not ours to wait for
-                    pending.pop(batch)
+                if exc.status == 404:
+                    return ItemOutcome(item.action, item.source_key, True, f"{item.document_id} (already gone)")
+                if exc.code == "document_indexing" and time.monotonic() < self.deadline:
+                    time.sleep(self.poll_s)  # a document still indexing cannot be deleted yet
+                    continue
+                return ItemOutcome(item.action, item.source_key, False, f"delete {item.document_id}: {exc}")
+
+    def upload(self, item: _Upload) -> tuple[_Upload, UploadResult | None, str]:
+        try:
+            content = self.load_content(item.source)
+        except Exception as exc:  # the object vanished since the listing, or S3 failed: this item only
+            return item, None, f"reading the source failed: {type(exc).__name__}: {exc}"
+        name = item.source.document_name
+        attempt = 1
+        while True:
+            try:
+                if item.document_id is None:
+                    options = self.first_upload_options
+                    result = self.client.create_document_by_file(self.dataset_id, name, content, options=options)
+                else:
+                    result = self._update_when_available(item.document_id, name, content)
+                return item, result, ""
+            except DifyError as exc:
+                if not exc.retryable or attempt >= self.attempts:
+                    tries = f" (after {attempt} attempts)" if attempt > 1 else ""
+                    return item, None, f"{exc}{tries}"
+            time.sleep(self.backoff_s * 2 ** (attempt - 1))
+            attempt += 1
+
+    def _update_when_available(self, document_id: str, name: str, content: bytes) -> UploadResult:
+        """Dify updates only `available` documents; one still indexing (an earlier run's upload) is waited for."""
+        while True:
+            try:
+                return self.client.update_document_by_file(self.dataset_id, document_id, name, content)
+            except DifyError as exc:
+                if "not available" in exc.message and time.monotonic() < self.deadline:
+                    time.sleep(self.poll_s)
                     continue
                 raise
-            if all(s.finished for s in statuses):
-                pending.pop(batch)
-        if not pending or time.monotonic() >= deadline:
-            break
-        time.sleep(poll_s)
-    return set(pending.values())
+
+    def tag(self, done: list[tuple[_Upload, UploadResult]]) -> list[ItemOutcome]:
+        """Write each document's whole metadata set; on a failed batch, retry one by one to find the culprit."""
+        items = [(result.document.id, _metadata(item.source)) for item, result in done]
+        try:
+            self.client.set_document_metadata(self.dataset_id, items, self.fields)
+        except DifyError as exc:
+            if len(done) == 1:
+                item, result = done[0]
+                reason = f"uploaded as {result.document.id} but its metadata was not written: {exc}"
+                return [ItemOutcome(item.action, item.source.source_key, False, reason)]
+            return [outcome for one in done for outcome in self.tag([one])]
+        return [ItemOutcome(item.action, item.source.source_key, True, result.document.id) for item, result in done]
+
+    def batch_finished(self, batch: str) -> bool:
+        try:
+            return all(s.finished for s in self.client.indexing_status(self.dataset_id, batch))
+        except DifyError as exc:
+            # 404: a later upload of the same name superseded the batch; anything else is asked again next round
+            # (the dataset is re-read and verified afterwards either way).
+            return exc.status == 404
+
+
+def _metadata(source: SourceItem) -> dict[str, str]:
+    return {SOURCE_KEY_FIELD: source.source_key, FINGERPRINT_FIELD: source.fingerprint}

@@ -61,11 +61,12 @@ def promote(state: ColourState, colour: str, dataset_id: str, at: str, run_id: s
     return ColourState(colour, (*state.history, change)[-HISTORY_LIMIT:])
 
 
-def rollback(state: ColourState, dataset_ids: dict[str, str], at: str, run_id: str = "") -> ColourState:
+def rollback(state: ColourState, dataset_ids: dict[str, str], at: str, run_id: str = "", note: str = "") -> ColourState:
     previous = state.previous
     if previous is None:
         raise ValueError("nothing to roll back to: no earlier active colour in the history")
-    change = ColourChange(previous, dataset_ids[previous], at, f"rollback from {state.active}", run_id)
+    reason = f"rollback from {state.active}" + (f": {note}" if note else "")
+    change = ColourChange(previous, dataset_ids[previous], at, reason, run_id)
     return ColourState(previous, (*state.history, change)[-HISTORY_LIMIT:])
 
 

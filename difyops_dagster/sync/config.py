@@ -1,9 +1,15 @@
-"""Settings of the S3 -> Dify knowledge-base sync."""
+"""Settings of the S3 -> Dify knowledge-base sync (the `sync:` section). Checked when the code location loads.
+
+Every field carries its description: the README's configuration table is generated from them.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+import uuid
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dagster._utils.schedules import is_valid_cron_string  # the check ScheduleDefinition itself applies
 from pydantic import Field, field_validator, model_validator
 
 from difyops_dagster.config_model import SecretEnv, SettingsModel
@@ -13,6 +19,7 @@ DEFAULT_EXTENSIONS = (
     "txt", "markdown", "md", "mdx", "pdf", "html", "htm", "xlsx", "xls", "docx", "csv", "vtt", "properties",
     "doc", "eml", "msg", "pptx", "ppt", "xml", "epub",
 )  # fmt: skip
+PROCESS_RULE_MODES = ("automatic", "custom", "hierarchical")
 
 
 class SyncSettings(SettingsModel):
@@ -22,75 +29,107 @@ class SyncSettings(SettingsModel):
     prefix: str = Field(default="", description="Only keys under this prefix are synced (e.g. `docs/`).")
     mode: Literal["blue_green", "single"] = Field(
         default="blue_green",
-        description="`blue_green`: sync the standby dataset, then promote it; `single`: one dataset.",
+        description="`blue_green`: each run syncs the standby dataset, then promotes it; `single`: one dataset.",
     )
     blue_dataset_id: str | None = Field(default=None, description="Dataset id of the blue colour (blue_green mode).")
     green_dataset_id: str | None = Field(default=None, description="Dataset id of the green colour (blue_green mode).")
     dataset_id: str | None = Field(default=None, description="Dataset id (single mode).")
     accepted_extensions: list[str] = Field(
         default_factory=lambda: list(DEFAULT_EXTENSIONS),
-        description="File extensions uploaded to Dify (case-insensitive); others are listed as rejected.",
+        description="File extensions uploaded to Dify (case-insensitive); other objects are listed as rejected.",
     )
     max_file_size_mb: float = Field(
-        default=15.0, gt=0, description="Larger objects are rejected (Dify's default limit is 15 MB)."
+        default=15.0, gt=0, description="Larger objects are listed as rejected (Dify's default limit is 15 MB)."
     )
     push_all: bool = Field(
-        default=False, description="Re-upload unchanged files too (the seed's 'always push all files')."
+        default=False,
+        description="Re-upload unchanged files too (seed 000's 'always push all files'; re-embeds everything).",
     )
     upload_concurrency: int = Field(
-        default=4, ge=1, le=64, description="Parallel uploads/deletes within one sync step."
+        default=4, ge=1, le=64, description="Dify calls in flight at once inside one sync step (its thread pool)."
     )
-    indexing_timeout_s: float = Field(default=900.0, gt=0, description="How long to wait for Dify to finish indexing.")
-    indexing_poll_s: float = Field(default=2.0, gt=0, description="Interval between indexing-status polls.")
+    indexing_timeout_s: float = Field(
+        default=900.0, gt=0, description="How long a sync waits for Dify to finish indexing, seconds."
+    )
+    indexing_poll_s: float = Field(default=2.0, gt=0, description="Interval between indexing-status polls, seconds.")
     max_delete_ratio: float = Field(
         default=0.5,
         ge=0,
         le=1,
-        description="A plan deleting more than this share of the dataset is refused (1 = no guard).",
-    )
-    allow_empty_source: bool = Field(
-        default=False, description="Allow syncing an empty listing (otherwise refused: it would empty the dataset)."
+        description="A plan deleting more than this share of the dataset is refused (1 turns the guard off; an "
+        "empty listing is always refused).",
     )
     indexing_technique: Literal["high_quality", "economy"] = Field(
-        default="high_quality", description="Sent with the first document only, while the dataset has no setting yet."
+        default="high_quality",
+        description="Sent only while the dataset has no documents or no technique yet; then the dataset's own applies.",
     )
-    process_rule: dict = Field(
+    process_rule: dict[str, Any] = Field(
         default_factory=lambda: {"mode": "automatic"},
-        description="Sent with the first document only; later uploads keep the dataset's own rule.",
+        description="Chunking rule sent with the first documents only (Dify requires one); later uploads keep the "
+        "dataset's rule.",
     )
     state_key: str = Field(
         default="_difyops/active-colour.json",
-        description="Object in the bucket recording the active colour and its history.",
+        description="Object in the bucket recording the active colour and its history (never synced itself).",
     )
-    webhook_url: str | None = Field(default=None, description="Notified (POST JSON) on promotion and rollback.")
-    webhook_token: SecretEnv | None = Field(default=None, description="Bearer token for the webhook, as {env: VAR}.")
-    schedule_cron: str = Field(default="0 15 * * *", description="Daily sync schedule (cron).")
+    webhook_url: str | None = Field(
+        default=None, description="Notified with a JSON POST (dataset ids) on every promotion and rollback."
+    )
+    webhook_token: SecretEnv | None = Field(
+        default=None, description="Bearer token sent to the webhook, as {env: VAR}."
+    )
+    schedule_cron: str = Field(default="0 15 * * *", description="When the scheduled sync runs (cron).")
     schedule_timezone: str = Field(default="UTC", description="Timezone of the schedule, e.g. Asia/Shanghai.")
-    sensor_interval_s: int = Field(default=60, ge=10, description="How often the bucket sensor lists the bucket.")
+    sensor_interval_s: int = Field(
+        default=60, ge=10, description="How often `bucket_changed_sensor` lists the bucket, seconds."
+    )
 
     @field_validator("accepted_extensions")
     @classmethod
-    def _lower(cls, value: list[str]) -> list[str]:
-        return sorted({v.lower().lstrip(".") for v in value})
+    def _extensions(cls, value: list[str]) -> list[str]:
+        cleaned = sorted({v.strip().lower().lstrip(".") for v in value} - {""})
+        if not cleaned:
+            raise ValueError("must name at least one extension, e.g. [md, txt, pdf]")
+        return cleaned
+
+    @field_validator("blue_dataset_id", "green_dataset_id", "dataset_id")
+    @classmethod
+    def _dataset_id(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return str(uuid.UUID(value))
+        except ValueError:
+            raise ValueError(f"a Dify dataset id is a UUID (see the dataset's URL in Dify), got {value!r}") from None
+
+    @field_validator("process_rule")
+    @classmethod
+    def _process_rule(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if value.get("mode") not in PROCESS_RULE_MODES:
+            raise ValueError(f"process_rule.mode must be one of {', '.join(PROCESS_RULE_MODES)}")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError(f"must be an http(s) URL, got {value!r}")
+        return value or None
 
     @field_validator("schedule_cron")
     @classmethod
     def _cron(cls, value: str) -> str:
-        from dagster._utils.schedules import is_valid_cron_string
-
         if not is_valid_cron_string(value):
-            raise ValueError(f"sync.schedule_cron is not a valid cron string: {value!r}")
+            raise ValueError(f'not a valid cron string: {value!r} (e.g. "0 15 * * *")')
         return value
 
     @field_validator("schedule_timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"sync.schedule_timezone is not a known timezone: {value!r}") from None
+            raise ValueError(f"not a known timezone: {value!r} (e.g. Asia/Shanghai)") from None
         return value
 
     @model_validator(mode="after")
@@ -100,12 +139,18 @@ class SyncSettings(SettingsModel):
                 raise ValueError("sync.blue_dataset_id and sync.green_dataset_id are required in blue_green mode")
             if self.blue_dataset_id == self.green_dataset_id:
                 raise ValueError("sync.blue_dataset_id and sync.green_dataset_id must be different datasets")
+            if self.dataset_id:
+                raise ValueError("sync.dataset_id is for single mode; blue_green uses blue/green_dataset_id")
         elif not self.dataset_id:
             raise ValueError("sync.dataset_id is required in single mode")
         return self
 
+    @property
+    def max_bytes(self) -> int:
+        return int(self.max_file_size_mb * 1024 * 1024)
+
     def targets(self) -> dict[str, str]:
-        """Target name -> dataset id: `blue`/`green`, or `main` in single mode."""
+        """Target name -> dataset id: `blue` and `green`, or `main` in single mode."""
         if self.mode == "single":
             return {"main": self.dataset_id or ""}
         return {"blue": self.blue_dataset_id or "", "green": self.green_dataset_id or ""}

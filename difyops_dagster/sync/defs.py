@@ -1,11 +1,18 @@
-"""The sync's Definitions: assets and checks, `sync_job`, the rollback job, the daily schedule, the bucket sensor."""
+"""The sync's Definitions: assets and checks, `sync_job`, the rollback job, the daily schedule, the bucket sensor,
+the webhook resource and the JSON hand-off IO manager. Empty when the `sync:` section is absent."""
+
+from __future__ import annotations
 
 import dagster as dg
 
 from difyops_dagster.settings import Settings
-from difyops_dagster.sync.assets import GROUP, build_sync_assets
+from difyops_dagster.storage.resources import build_artifact_store_resource, build_s3_resource
+from difyops_dagster.sync.assets import GROUP, HANDOFF_IO, build_sync_assets
+from difyops_dagster.sync.handoff import SyncHandoffIOManager
+from difyops_dagster.sync.promotion import build_active_colour_asset, build_rollback_job
 from difyops_dagster.sync.resources import SyncWebhookResource
-from difyops_dagster.sync.rollback import build_rollback_job
+from difyops_dagster.sync.runs import SYNC_JOB
+from difyops_dagster.sync.schedules import build_daily_schedule
 from difyops_dagster.sync.sensors import build_bucket_sensor
 
 
@@ -14,28 +21,24 @@ def build_defs(settings: Settings) -> dg.Definitions:
     if sync is None:
         return dg.Definitions()
     sync_job = dg.define_asset_job(
-        "sync_job",
+        SYNC_JOB,
         selection=dg.AssetSelection.groups(GROUP),
         description="List the bucket, sync the standby dataset, promote it when its checks pass.",
-        tags={"dagster/max_retries": 1},
+        tags={"difyops/feature": "sync"},
     )
-    jobs = [sync_job]
+    assets = build_sync_assets(sync)
+    jobs: list = [sync_job]
     if sync.mode == "blue_green":
+        assets.append(build_active_colour_asset(sync))
         jobs.append(build_rollback_job(sync))
-    schedule = dg.ScheduleDefinition(
-        name="daily_sync_schedule",
-        job=sync_job,
-        cron_schedule=sync.schedule_cron,
-        execution_timezone=sync.schedule_timezone,
-        default_status=dg.DefaultScheduleStatus.RUNNING,
-    )
     webhook = SyncWebhookResource(
         url=sync.webhook_url, token=sync.webhook_token.as_env_var() if sync.webhook_token else None
     )
+    artifacts = build_artifact_store_resource(settings.storage, build_s3_resource(settings.s3))
     return dg.Definitions(
-        assets=build_sync_assets(sync),
+        assets=assets,
         jobs=jobs,
-        schedules=[schedule],
+        schedules=[build_daily_schedule(sync, sync_job)],
         sensors=[build_bucket_sensor(sync, sync_job)],
-        resources={"sync_webhook": webhook},
+        resources={"sync_webhook": webhook, HANDOFF_IO: SyncHandoffIOManager(artifacts=artifacts)},
     )

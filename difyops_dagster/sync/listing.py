@@ -1,28 +1,35 @@
-"""Which S3 objects become documents: accepted by type and size, or rejected with the reason. Pure."""
+"""Which S3 objects become documents: accepted by type and size, or rejected with the reason. Pure.
+
+Rejected objects are kept with their reason (listed in the UI, never silently dropped). Folder markers (keys
+ending in `/`) and the sync's own state object are not documents and are skipped.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from difyops_dagster.storage.s3_listing import S3Object
 from difyops_dagster.sync.fingerprint import object_fingerprint
 from difyops_dagster.sync.models import RejectedObject, SourceItem, SourceListing
 from difyops_dagster.sync.naming import document_name
 
+PREVIEW_ROWS = 200
 
-def rejection_reason(obj: S3Object, accepted_extensions: Iterable[str], max_bytes: int) -> str | None:
+
+def rejection_reason(obj: S3Object, accepted_extensions: frozenset[str], max_bytes: int) -> str | None:
     filename = obj.key.rsplit("/", 1)[-1]
-    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename.strip(".") else ""
     if not extension:
-        return "no file extension"
+        return "type not supported: no file extension"
     if extension not in accepted_extensions:
         return f"type not supported: .{extension}"
     if obj.size == 0:
         return "empty file"
     if obj.size > max_bytes:
-        return f"too large: {obj.size} bytes > {max_bytes}"
+        return f"too large: {obj.size:,} bytes > {max_bytes:,}"
     if any(ord(c) < 32 or ord(c) == 127 for c in obj.key):
-        return "key contains control characters"
+        return "key contains control characters (Dify would refuse the name)"
     return None
 
 
@@ -33,12 +40,14 @@ def classify_objects(
     accepted_extensions: Iterable[str],
     max_bytes: int,
     exclude: Iterable[str] = (),
-) -> SourceListing:
-    """Split a listing into source items and rejected objects; `exclude` keys (the sync's own state) are skipped."""
-    allowed = frozenset(accepted_extensions)
+    preview_rows: int = PREVIEW_ROWS,
+) -> tuple[SourceListing, list[dict[str, Any]]]:
+    """Split a streamed listing into source items and rejected objects, plus the first rows for the UI."""
+    allowed = frozenset(e.lower() for e in accepted_extensions)
     skipped = frozenset(exclude)
     accepted: list[SourceItem] = []
     rejected: list[RejectedObject] = []
+    preview: list[dict[str, Any]] = []
     for obj in objects:
         if obj.key in skipped or obj.key.endswith("/"):
             continue
@@ -46,7 +55,17 @@ def classify_objects(
         if reason:
             rejected.append(RejectedObject(obj.key, obj.size, reason))
         else:
-            accepted.append(
-                SourceItem(obj.key, object_fingerprint(obj.etag, obj.size), document_name(obj.key, prefix), obj.size)
+            fingerprint = object_fingerprint(obj.etag, obj.size)
+            accepted.append(SourceItem(obj.key, fingerprint, document_name(obj.key, prefix), obj.size))
+        if len(preview) < preview_rows:
+            preview.append(
+                {
+                    "key": obj.key,
+                    "size": obj.size,
+                    "etag": obj.etag,
+                    "last_modified": obj.last_modified.isoformat(timespec="seconds"),
+                    "accepted": "yes" if reason is None else "no",
+                    "reason": reason or "",
+                }
             )
-    return SourceListing(tuple(accepted), tuple(rejected))
+    return SourceListing(tuple(accepted), tuple(rejected)), preview

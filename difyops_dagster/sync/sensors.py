@@ -1,21 +1,33 @@
-"""`bucket_changed_sensor`: one listing per tick, a digest of what the sync would upload, a run when it moves.
+"""`bucket_changed_sensor`: one streamed listing per tick, a digest of what the sync would upload, a run when it moves.
 
-The cursor is the digest (SHA-256 over key and fingerprint of every accepted object, in listing order) plus
-the count, so additions, changes and deletions all move it and an unchanged bucket requests nothing. The
-digest is also the `run_key`: a tick whose cursor update was lost cannot start a second run for one state.
+The cursor holds the digest (SHA-256 over key, ETag and size of every accepted object, in key order), the count
+and a sequence number. Additions, changes (even of the same size: the ETag moves) and deletions all move the
+digest; rejected objects do not (they would not change the dataset), so an unchanged bucket requests nothing.
+The cursor lives in Dagster's storage, so it survives daemon restarts. The `run_key` is the sequence number and
+the digest: a tick whose cursor update was lost computes the same key and the daemon drops the duplicate, while
+a bucket that returns to an earlier state (A -> B -> A) still gets its run. While a sync run is in flight the
+sensor waits (cursor untouched) and looks again after it.
 """
 
 import hashlib
 import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import dagster as dg
 from dagster_aws.s3 import S3Resource
 
 from difyops_dagster.sync.assets import list_source
 from difyops_dagster.sync.config import SyncSettings
+from difyops_dagster.sync.models import SourceItem
+from difyops_dagster.sync.runs import sync_run_in_flight
+
+if TYPE_CHECKING:
+    from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 
-def listing_digest(sources) -> tuple[str, int]:
+def listing_digest(sources: Iterable[SourceItem]) -> tuple[str, int]:
+    """Digest and count of the accepted objects; the fingerprint is `etag:size`."""
     digest = hashlib.sha256()
     count = 0
     for source in sources:
@@ -24,21 +36,35 @@ def listing_digest(sources) -> tuple[str, int]:
     return digest.hexdigest(), count
 
 
-def build_bucket_sensor(settings: SyncSettings, job) -> dg.SensorDefinition:
+def read_cursor(cursor: str | None) -> dict | None:
+    if not cursor:
+        return None
+    try:
+        value = json.loads(cursor)
+    except ValueError:
+        return None  # a cursor from another format: treat as a first look (one run, then a valid cursor)
+    return value if isinstance(value, dict) else None
+
+
+def build_bucket_sensor(settings: SyncSettings, job: "UnresolvedAssetJobDefinition") -> dg.SensorDefinition:
     @dg.sensor(
         name="bucket_changed_sensor",
         job=job,
         minimum_interval_seconds=settings.sensor_interval_s,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description=f"Syncs when objects under s3://{settings.bucket}/{settings.prefix} are added, changed or deleted.",
+        description=f"Starts a sync when objects under s3://{settings.bucket}/{settings.prefix} are added, changed "
+        "or deleted; skips (with the reason) when nothing changed or a sync is already running.",
     )
     def bucket_changed_sensor(context: dg.SensorEvaluationContext, s3: S3Resource):
-        listing = list_source(settings, s3.get_client())
+        running = sync_run_in_flight(context.instance)
+        if running:
+            return dg.SkipReason(f"sync run {running} is in flight; the bucket is looked at again after it")
+        listing, _ = list_source(settings, s3.get_client())
         digest, count = listing_digest(listing.accepted)
-        previous = json.loads(context.cursor) if context.cursor else None
-        cursor = json.dumps({"digest": digest, "count": count})
+        previous = read_cursor(context.cursor)
         if previous and previous.get("digest") == digest:
             return dg.SkipReason(f"bucket unchanged: {count} accepted objects, digest {digest[:12]}")
+        seq = int(previous.get("seq", 0)) + 1 if previous else 1
         reason = (
             "first look at the bucket"
             if previous is None
@@ -46,7 +72,13 @@ def build_bucket_sensor(settings: SyncSettings, job) -> dg.SensorDefinition:
         )
         context.log.info(reason)
         return dg.SensorResult(
-            run_requests=[dg.RunRequest(run_key=f"bucket-{digest}", tags={"difyops/trigger": "bucket"})], cursor=cursor
+            run_requests=[
+                dg.RunRequest(
+                    run_key=f"bucket-{seq}-{digest[:16]}",
+                    tags={"difyops/trigger": "bucket_changed", "difyops/bucket_digest": digest[:16]},
+                )
+            ],
+            cursor=json.dumps({"digest": digest, "count": count, "seq": seq}),
         )
 
     return bucket_changed_sensor

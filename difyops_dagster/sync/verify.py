@@ -1,4 +1,8 @@
-"""Does a dataset now mirror the source? The facts the promotion gate checks, as a pure function."""
+"""Does a dataset now mirror the sources? The facts the promotion gate checks, as a pure function.
+
+Read from the dataset itself after the writes (not from what the writes reported), so a check passes only when
+Dify holds exactly one indexed document per source with the current fingerprint.
+"""
 
 from __future__ import annotations
 
@@ -22,25 +26,26 @@ class Verification:
 
     @property
     def matches_listing(self) -> bool:
-        return not (self.missing or self.unexpected or self.stale) and self.documents == self.expected
+        return not (self.missing or self.unexpected or self.stale)
 
 
-def verify_dataset(sources: Iterable[SourceItem], documents: Iterable[DatasetDocument]) -> Verification:
+def verify_dataset(
+    sources: Iterable[SourceItem], documents: Iterable[DatasetDocument], *, mirror: bool = True
+) -> Verification:
+    """With `mirror`, documents of no source are `unexpected`; without, only the sources' documents count."""
     expected = {s.source_key: s.fingerprint for s in sources}
-    documents = list(documents)
+    documents = [d for d in documents if mirror or d.source_key in expected]
     keys = Counter(d.source_key for d in documents if d.source_key)
-    fingerprints = {d.source_key: d.fingerprint for d in documents if d.source_key}
+    current = {d.source_key for d in documents if d.source_key and d.fingerprint == expected.get(d.source_key)}
     return Verification(
         expected=len(expected),
         documents=len(documents),
         missing=tuple(sorted(k for k in expected if k not in keys)),
         unexpected=tuple(
-            sorted(d.source_key or f"(untagged) {d.name}" for d in documents if d.source_key not in expected)
+            sorted(d.source_key or f"(no source_key) {d.name}" for d in documents if d.source_key not in expected)
         ),
-        stale=tuple(sorted(k for k, fp in expected.items() if k in fingerprints and fingerprints[k] != fp)),
+        stale=tuple(sorted(k for k in expected if k in keys and k not in current)),
         duplicates=tuple(sorted(k for k, n in keys.items() if n > 1)),
-        not_indexed=tuple(
-            sorted(d.source_key or d.name for d in documents if d.indexing_status not in ("completed", "error"))
-        ),
+        not_indexed=tuple(sorted(d.source_key or d.name for d in documents if d.in_progress)),
         errors=tuple(sorted(d.source_key or d.name for d in documents if d.indexing_status == "error")),
     )

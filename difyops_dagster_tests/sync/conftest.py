@@ -3,42 +3,49 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import dagster as dg
 import pytest
 
 from difyops_dagster.definitions import build_definitions
 from difyops_dagster.settings import Settings, parse_settings
-from difyops_dagster.sync.colour import load_state
+from difyops_dagster.sync.colour import ColourState, load_state
 
 KEY_VAR = "DIFYOPS_TEST_DATASET_KEY"
+STATE_KEY = "_difyops/active-colour.json"
 
 
 @dataclass
 class SyncWorld:
-    standin: object
-    s3: object
+    standin: Any
+    s3: Any
     bucket: str
     blue: str
     green: str
     env: dict
+    artifacts_dir: str
     overrides: dict = field(default_factory=dict)
+    dify_overrides: dict = field(default_factory=dict)
     instance: dg.DagsterInstance | None = None
 
-    def settings(self, **sync: object) -> Settings:
-        data = {
+    def config(self, **sync: object) -> dict:
+        """The settings file's content (also written to disk for CLI runs)."""
+        return {
             "dify": {
                 "base_url": self.standin.api_url,
                 "dataset_api_key": {"env": KEY_VAR},
                 "max_retries": 2,
                 "backoff_factor_s": 0.01,
                 "rate_limit_per_second": 0,
+                **self.dify_overrides,
             },
             "s3": {
                 "endpoint_url": self.env["S3_ENDPOINT_URL"],
                 "access_key_id": {"env": "AWS_ACCESS_KEY_ID"},
                 "secret_access_key": {"env": "AWS_SECRET_ACCESS_KEY"},
             },
+            "storage": {"kind": "local", "local_dir": self.artifacts_dir},
             "sync": {
                 "bucket": self.bucket,
                 "blue_dataset_id": self.blue,
@@ -49,23 +56,33 @@ class SyncWorld:
                 **sync,
             },
         }
-        return parse_settings(data, self.env)
+
+    def settings(self, **sync: object) -> Settings:
+        return parse_settings(self.config(**sync), self.env)
+
+    def defs(self, **sync: object) -> dg.Definitions:
+        return build_definitions(self.settings(**sync))
 
     def put(self, key: str, body: bytes | str) -> None:
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=body.encode() if isinstance(body, str) else body)
 
-    def run(self, **sync: object) -> dg.ExecuteInProcessResult:
-        defs = build_definitions(self.settings(**sync))
-        return defs.resolve_job_def("sync_job").execute_in_process(instance=self.instance, raise_on_error=False)
+    def delete(self, key: str) -> None:
+        self.s3.delete_object(Bucket=self.bucket, Key=key)
 
-    def rollback(self) -> dg.ExecuteInProcessResult:
-        defs = build_definitions(self.settings())
-        return defs.resolve_job_def("rollback_colour_job").execute_in_process(
-            instance=self.instance, raise_on_error=False
-        )
+    def run(self, **sync: object) -> dg.ExecuteInProcessResult:
+        job = self.defs(**sync).resolve_job_def("sync_job")
+        return job.execute_in_process(instance=self.instance, raise_on_error=False)
+
+    def rollback(self, **config: object) -> dg.ExecuteInProcessResult:
+        job = self.defs().resolve_job_def("rollback_colour_job")
+        run_config = {"ops": {"rollback_active_colour": {"config": config}}} if config else None
+        return job.execute_in_process(run_config=run_config, instance=self.instance, raise_on_error=False)
+
+    def state(self) -> ColourState:
+        return load_state(self.s3, self.bucket, STATE_KEY)
 
     def active(self) -> str | None:
-        return load_state(self.s3, self.bucket, "_difyops/active-colour.json").active
+        return self.state().active
 
     def documents(self, dataset_id: str) -> list[dict]:
         return self.standin.admin.documents(dataset_id)
@@ -73,9 +90,17 @@ class SyncWorld:
     def keys_in(self, dataset_id: str) -> list[str]:
         return sorted(d["metadata"].get("source_key", "?") for d in self.documents(dataset_id))
 
+    def writes(self) -> list[dict]:
+        """Document writes Dify received since the request log was last cleared (metadata writes excluded)."""
+        return [
+            r
+            for r in self.standin.admin.request_log()
+            if r["method"] in ("POST", "PATCH", "DELETE") and "/metadata" not in r["path"]
+        ]
+
 
 @pytest.fixture
-def world(standin, s3_server, s3_client, bucket, monkeypatch):
+def world(standin, s3_server, s3_client, bucket, monkeypatch, tmp_path):
     env = {
         KEY_VAR: standin.dataset_key,
         "AWS_ACCESS_KEY_ID": "test",
@@ -87,4 +112,4 @@ def world(standin, s3_server, s3_client, bucket, monkeypatch):
     blue = standin.admin.create_dataset("kb-blue")["id"]
     green = standin.admin.create_dataset("kb-green")["id"]
     with dg.instance_for_test() as instance:
-        yield SyncWorld(standin, s3_client, bucket, blue, green, env, instance=instance)
+        yield SyncWorld(standin, s3_client, bucket, blue, green, env, str(tmp_path / "artifacts"), instance=instance)

@@ -13,7 +13,7 @@ def obj(key: str, size: int = 10) -> S3Object:
 
 
 def test_accepted_and_rejected_objects_with_reasons():
-    listing = classify_objects(
+    listing, preview = classify_objects(
         [
             obj("docs/a.md"),
             obj("docs/b.EXE"),
@@ -35,15 +35,16 @@ def test_accepted_and_rejected_objects_with_reasons():
         "docs/b.EXE": "type not supported: .exe",
         "docs/empty.txt": "empty file",
         "docs/big.pdf": "too large: 99 bytes > 50",
-        "docs/noext": "no file extension",
+        "docs/noext": "type not supported: no file extension",
     }
+    assert [(row["key"], row["accepted"]) for row in preview][:2] == [("docs/a.md", "yes"), ("docs/b.EXE", "no")]
 
 
 def test_extension_matching_is_case_insensitive():
-    listing = classify_objects([obj("A.MD")], prefix="", accepted_extensions={"md"}, max_bytes=100)
+    listing, _ = classify_objects([obj("A.MD")], prefix="", accepted_extensions={"md"}, max_bytes=100)
     assert len(listing.accepted) == 1
 
 
 def test_keys_with_control_characters_are_rejected():
-    listing = classify_objects([obj("bad\x07name.md")], prefix="", accepted_extensions={"md"}, max_bytes=100)
-    assert listing.rejected[0].reason == "key contains control characters"
+    listing, _ = classify_objects([obj("bad\x07name.md")], prefix="", accepted_extensions={"md"}, max_bytes=100)
+    assert listing.rejected[0].reason.startswith("key contains control characters")

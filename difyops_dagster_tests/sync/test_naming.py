@@ -42,3 +42,13 @@ def test_long_keys_are_cut_to_200_keeping_the_extension_and_stay_distinct():
     name_a, name_b = document_name(long_a), document_name(long_b)
     assert len(name_a) == 200 and name_a.endswith(".pdf") and name_a != name_b
     assert key_from_name(name_a) is None
+
+
+def test_a_long_name_without_extension_is_cut_and_recognised_as_shortened():
+    name = document_name("k/" + "y" * 300)
+    assert len(name) == 200 and key_from_name(name) is None
+
+
+def test_a_200_character_key_is_kept_whole_and_maps_back():
+    key = "z" * 197 + ".md"
+    assert document_name(key) == key and key_from_name(key) == key

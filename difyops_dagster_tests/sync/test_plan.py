@@ -1,12 +1,15 @@
-"""The plan is a pure function of the listing and the dataset, and it repairs whatever an interrupted run left.
+"""The plan is a pure function of the sources and the dataset, and it repairs whatever an interrupted run left.
 
 Seed 000's defects are the cases: documents past the first page are seen (the plan gets them all), nested keys
-and same-named files under two prefixes are distinct, unchanged files are not re-uploaded unless `push_all`.
+and same-named files under two prefixes are distinct, unchanged files are not re-uploaded unless `push_all`,
+and an empty listing shows up as a 100 % deletion the guard can refuse.
 """
 
 from __future__ import annotations
 
-from difyops_dagster.sync.models import DatasetDocument, SourceItem
+import pytest
+
+from difyops_dagster.sync.models import DatasetDocument, SourceItem, Update
 from difyops_dagster.sync.plan import build_sync_plan, deletion_ratio
 
 
@@ -15,9 +18,15 @@ def src(key: str, fp: str = "v1:e:1") -> SourceItem:
 
 
 def doc(
-    id_: str, key: str | None, fp: str | None = "v1:e:1", name: str | None = None, status: str = "completed"
+    id_: str,
+    key: str | None,
+    fp: str | None = "v1:e:1",
+    name: str | None = None,
+    status: str = "completed",
+    enabled: bool = True,
 ) -> DatasetDocument:
-    return DatasetDocument(id_, name or (key or id_).replace("/", "%2F"), status, status == "completed", key, fp)
+    available = status == "completed" and enabled
+    return DatasetDocument(id_, name or (key or id_).replace("/", "%2F"), status, available, key, fp, None, enabled)
 
 
 def test_new_objects_are_created_and_unchanged_ones_left_alone():
@@ -29,17 +38,27 @@ def test_new_objects_are_created_and_unchanged_ones_left_alone():
 
 def test_push_all_re_uploads_unchanged_files():
     plan = build_sync_plan([src("a.md")], [doc("1", "a.md")], push_all=True)
-    assert plan.update == ((src("a.md"), "1"),)
+    assert plan.update == (Update(src("a.md"), "1", "push_all"),)
 
 
 def test_a_changed_fingerprint_is_an_update_of_the_same_document():
     plan = build_sync_plan([src("a.md", "v1:new:1")], [doc("1", "a.md", "v1:old:1")])
-    assert plan.update == ((src("a.md", "v1:new:1"), "1"),)
+    assert plan.update == (Update(src("a.md", "v1:new:1"), "1", "content changed"),)
+
+
+def test_a_changed_document_still_indexing_is_updated_once_it_is_available():
+    plan = build_sync_plan([src("a.md", "v1:new:1")], [doc("1", "a.md", "v1:old:1", status="indexing")])
+    assert [u.document_id for u in plan.update] == ["1"] and not plan.repair
+
+
+def test_an_unchanged_document_still_indexing_is_left_to_finish():
+    plan = build_sync_plan([src("a.md")], [doc("1", "a.md", status="waiting")])
+    assert plan.write_count == 0 and len(plan.unchanged) == 1
 
 
 def test_documents_whose_key_left_the_bucket_are_deleted():
     plan = build_sync_plan([src("a.md")], [doc("1", "a.md"), doc("2", "gone.md")])
-    assert [d.id for d in plan.delete] == ["2"]
+    assert [d.document.id for d in plan.delete] == ["2"]
     assert deletion_ratio(plan) == 0.5
 
 
@@ -50,11 +69,18 @@ def test_same_file_name_under_two_prefixes_stays_two_documents():
     assert not plan.delete
 
 
-def test_duplicates_for_one_key_keep_one_healthy_copy():
-    plan = build_sync_plan([src("a.md")], [doc("1", "a.md"), doc("2", "a.md")])
+def test_duplicates_for_one_key_keep_one_healthy_current_copy():
+    plan = build_sync_plan([src("a.md")], [doc("1", "a.md", "v1:old:1"), doc("2", "a.md"), doc("3", "a.md")])
     (repair,) = plan.repair
-    assert repair.delete_ids == ("2",) and not repair.recreate
+    assert repair.delete_ids == ("1", "3") and not repair.recreate
     assert [s.source_key for s in plan.unchanged] == ["a.md"]
+
+
+def test_duplicates_none_of_them_current_are_all_replaced():
+    plan = build_sync_plan([src("a.md", "v1:new:1")], [doc("1", "a.md", "v1:old:1"), doc("2", "a.md", "v1:old:1")])
+    (repair,) = plan.repair
+    assert repair.delete_ids == ("1", "2") and repair.recreate
+    assert plan.write_count == 3
 
 
 def test_a_document_without_metadata_is_recreated_not_duplicated():
@@ -65,17 +91,61 @@ def test_a_document_without_metadata_is_recreated_not_duplicated():
     assert not plan.create and not plan.delete
 
 
+def test_an_untagged_twin_of_a_healthy_document_is_deleted():
+    plan = build_sync_plan([src("a.md")], [doc("1", "a.md"), doc("2", None, None, name="a.md")])
+    (repair,) = plan.repair
+    assert repair.delete_ids == ("2",) and not repair.recreate
+
+
 def test_a_document_whose_indexing_failed_is_deleted_and_created_again():
     plan = build_sync_plan([src("a.md")], [doc("1", "a.md", status="error")])
     (repair,) = plan.repair
     assert repair.delete_ids == ("1",) and repair.recreate and "indexing failed" in repair.reason
 
 
-def test_foreign_documents_matching_no_object_are_deleted():
+def test_a_document_with_a_key_but_no_fingerprint_is_replaced():
+    plan = build_sync_plan([src("a.md")], [doc("1", "a.md", None)])
+    (repair,) = plan.repair
+    assert repair.recreate and repair.reason == "no fingerprint in its metadata"
+
+
+def test_a_disabled_document_is_left_alone_until_its_content_changes():
+    unchanged = build_sync_plan([src("a.md")], [doc("1", "a.md", enabled=False)])
+    changed = build_sync_plan([src("a.md", "v1:new:1")], [doc("1", "a.md", enabled=False)])
+    assert unchanged.write_count == 0
+    (repair,) = changed.repair
+    assert repair.recreate and "disabled" in repair.reason
+
+
+def test_foreign_documents_matching_no_object_are_deleted_when_mirroring():
     plan = build_sync_plan([src("a.md")], [doc("1", "a.md"), doc("9", None, None, name="manual upload.pdf")])
-    assert [d.id for d in plan.delete] == ["9"]
+    assert [d.document.id for d in plan.delete] == ["9"]
+
+
+def test_without_mirror_only_the_given_sources_documents_are_touched():
+    documents = [doc("1", "a.md", "v1:old:1"), doc("2", "other.md"), doc("3", None, None, name="manual.pdf")]
+    plan = build_sync_plan([src("a.md")], documents, mirror=False)
+    assert not plan.delete and [u.document_id for u in plan.update] == ["1"]
 
 
 def test_an_empty_listing_plans_to_delete_everything_so_the_guard_can_refuse_it():
     plan = build_sync_plan([], [doc("1", "a.md"), doc("2", "b.md")])
     assert deletion_ratio(plan) == 1.0
+
+
+def test_repairs_do_not_count_as_deletions_for_the_guard():
+    plan = build_sync_plan([src("a.md")], [doc("1", "a.md", status="error")])
+    assert deletion_ratio(plan) == 0.0 and plan.delete_count == 1
+
+
+def test_two_sources_with_one_document_name_are_refused():
+    with pytest.raises(ValueError, match="map to one document name"):
+        build_sync_plan([SourceItem("a", "f", "same.md", 1), SourceItem("b", "f", "same.md", 1)], [])
+
+
+def test_a_plan_over_many_pages_sees_every_document():
+    """Seed 000 read 20 documents and re-created the rest; the plan works on the whole snapshot."""
+    sources = [src(f"{i:04d}.md") for i in range(2500)]
+    documents = [doc(str(i), f"{i:04d}.md") for i in range(2500)]
+    plan = build_sync_plan(sources, documents)
+    assert plan.write_count == 0 and len(plan.unchanged) == 2500

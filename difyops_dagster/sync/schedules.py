@@ -1,0 +1,35 @@
+"""`daily_sync_schedule`: the seed's daily run (15:00 by default), in a configured timezone.
+
+A tick while a sync is already running requests nothing (seed 000's new run killed the running one mid-upload);
+the running sync reads the current bucket anyway.
+"""
+
+from typing import TYPE_CHECKING
+
+import dagster as dg
+
+from difyops_dagster.sync.config import SyncSettings
+from difyops_dagster.sync.runs import sync_run_in_flight
+
+if TYPE_CHECKING:
+    from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
+
+
+def build_daily_schedule(settings: SyncSettings, job: "UnresolvedAssetJobDefinition") -> dg.ScheduleDefinition:
+    @dg.schedule(
+        name="daily_sync_schedule",
+        job=job,
+        cron_schedule=settings.schedule_cron,
+        execution_timezone=settings.schedule_timezone,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=f"Syncs the standby dataset and promotes it at `{settings.schedule_cron}` "
+        f"({settings.schedule_timezone}).",
+    )
+    def daily_sync_schedule(context: dg.ScheduleEvaluationContext):
+        running = sync_run_in_flight(context.instance)
+        if running:
+            return dg.SkipReason(f"sync run {running} is still in flight; it already syncs the current bucket")
+        tick = context.scheduled_execution_time.isoformat() if context.scheduled_execution_time else "manual"
+        return dg.RunRequest(run_key=f"daily-{tick}", tags={"difyops/trigger": "schedule"})
+
+    return daily_sync_schedule

@@ -219,6 +219,7 @@ class VideoWorld:
     artifacts_dir: str
     instance: dg.DagsterInstance
     sources: list[dict] = field(default_factory=list)
+    top_level: dict = field(default_factory=dict)  # e.g. `s3` and `storage` for artifacts in a bucket
 
     def config(self, **video: Any) -> dict:
         return {
@@ -242,6 +243,7 @@ class VideoWorld:
                 "paragraph_seconds": 30,
                 **video,
             },
+            **self.top_level,
         }
 
     def settings(self, **video: Any) -> Settings:

@@ -95,3 +95,67 @@ def test_each_video_shows_its_markdown_preview_and_what_was_downloaded(world):
     assert "- **Language:** en (automatic captions)" in preview
     assert preview.count("hi everyone and welcome back to the channel") == 1
     assert by_asset["video_documents"]["paragraphs"].value >= 2
+
+
+def test_a_changed_transcript_updates_its_document_and_removed_videos_go_only_when_configured(world):
+    videos = publish_three_videos(world.site)
+    world.sources = [{"name": "team", "url": videos.feed}]
+    defs = world.defs()
+    result, cursor = world.tick(defs)
+    keys = [r.partition_key for r in result.run_requests]
+    for key in keys:
+        world.run_video(defs, key)
+    assert world.sync(defs).success
+    before = {d["metadata"]["source_key"]: d for d in world.documents()}
+
+    # The site corrects its subtitles: a refresh of that one video changes its document, the sync updates it.
+    manual_key = next(k for k in keys if k.startswith("html5mediaembed:"))
+    fixed = (world.site.root / "subs/manual.en.vtt").read_text().replace("Thanks for watching!", "See you soon!")
+    world.site.write("subs/manual.en.vtt", fixed)
+    assert world.run_video(defs, manual_key, refresh=True).success
+    world.standin.admin.clear_request_log()
+    assert world.sync(defs).success
+    after = {d["metadata"]["source_key"]: d for d in world.documents()}
+    changed = f"video/{manual_key}"
+    assert after[changed]["id"] == before[changed]["id"]
+    assert after[changed]["metadata"]["fingerprint"] != before[changed]["metadata"]["fingerprint"]
+    assert [w["method"] for w in world.writes()] == ["POST"]  # one update by file, nothing else
+
+    # The feed drops the auto-captioned video: its document stays until removal is switched on.
+    world.site.feed("feed.xml", "Team videos", [{"title": "Release walkthrough", "link": videos.manual}])
+    world.tick(defs, cursor)
+    assert world.sync(defs).success
+    assert len(world.documents()) == 2
+    assert world.sync(world.defs(remove_missing_videos=True)).success
+    assert [d["metadata"]["source_key"] for d in world.documents()] == [changed]
+
+
+def test_downloads_and_documents_can_live_in_s3(world, s3_server, s3_client, bucket, s3_env):
+    videos = publish_three_videos(world.site)
+    world.sources = [{"name": "team", "url": videos.manual}]
+    world.env.update(s3_env)
+    world.top_level = {
+        "s3": {
+            "endpoint_url": s3_server.endpoint_url,
+            "access_key_id": {"env": "AWS_ACCESS_KEY_ID"},
+            "secret_access_key": {"env": "AWS_SECRET_ACCESS_KEY"},
+        },
+        "storage": {"kind": "s3", "bucket": bucket, "prefix": "difyops/"},
+    }
+    defs = world.defs()
+    result, _ = world.tick(defs)
+    (key,) = [r.partition_key for r in result.run_requests]
+    assert world.run_video(defs, key).success
+    assert world.sync(defs).success
+    stored = sorted(o["Key"] for o in s3_client.list_objects_v2(Bucket=bucket)["Contents"])
+    folder = "difyops/video/" + key.replace(":", "/", 1)
+    assert stored == [
+        "difyops/video/catalog.json",
+        f"{folder}/archive.txt",
+        f"{folder}/document.json",
+        f"{folder}/document.md",
+        f"{folder}/download.json",
+        f"{folder}/info.json",
+        f"{folder}/subtitles.en.vtt",
+    ]
+    assert len(world.documents()) == 1

@@ -19,7 +19,8 @@ from difyops_dagster.video.download import DownloadFailed, download_video
 from difyops_dagster.video.library import VideoLibrary
 from difyops_dagster.video.sources import expand_source
 from difyops_dagster.video.ytdl import ScrubbingLogger, YtdlOptions
-from difyops_dagster_tests.video.conftest import DATA, LOCALTUBE, publish_three_videos
+from difyops_dagster_tests.video.conftest import LOCALTUBE
+from difyops_dagster_tests.video.sample_site import DATA, publish_three_videos
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 

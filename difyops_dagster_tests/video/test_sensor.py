@@ -13,7 +13,7 @@ import json
 import dagster as dg
 import pytest
 
-from difyops_dagster_tests.video.conftest import publish_three_videos
+from difyops_dagster_tests.video.sample_site import publish_three_videos
 
 pytestmark = [
     pytest.mark.slow,  # a first generic extraction in a process compiles yt-dlp's embed patterns (seconds)

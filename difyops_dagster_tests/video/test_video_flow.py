@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from difyops_dagster_tests.video.conftest import publish_three_videos
+from difyops_dagster_tests.video.sample_site import publish_three_videos
 
 pytestmark = [
     pytest.mark.slow,

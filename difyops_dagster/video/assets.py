@@ -165,6 +165,10 @@ def build_video_assets(settings: VideoSettings) -> list[dg.AssetsDefinition]:
     ) -> dg.MaterializeResult:
         library = VideoLibrary(artifacts.get_store(), settings.storage_prefix)
         catalog = library.catalog()
+        if not catalog.sources:
+            # No listing yet (or storage moved): an empty source list must never read as "every video removed".
+            why = "no video catalog yet: video_sources_sensor has not listed the sources into this storage"
+            raise dg.Failure(why, allow_retries=False)
         sources = collect_sources(catalog, library)
         for missing in sources.missing:
             context.log.warning(f"{missing.key}: skipped: {missing.reason}")

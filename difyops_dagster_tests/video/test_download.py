@@ -222,3 +222,14 @@ def test_the_logger_masks_secret_values_and_credentials_in_urls():
         ("warning", "WARNING: cannot read *** via ***"),
         ("error", "proxy http://***@proxy.example:8080 refused"),
     ]
+
+
+def test_an_html5_captions_track_counts_as_manual_because_yt_dlp_reports_it_so(site, tmp_path):
+    """yt-dlp's HTML5 extractor files `<track kind="captions">` under `subtitles` like `kind="subtitles"`: a page
+    cannot say "automatic", so such a track is used even by a source that refuses automatic captions."""
+    site.subtitle("subs/cc.vtt", "manual.en.vtt")
+    site.media("cc.mp4")
+    url = site.page("cc.html", "Captioned", "cc.mp4", [("captions", "en", "subs/cc.vtt")])
+    fetcher = Fetcher(tmp_path)
+    _, outcome = fetcher.fetch(url, accept_auto_captions=False)
+    assert (outcome.record.status, outcome.record.subtitle_kind) == ("downloaded", "manual")

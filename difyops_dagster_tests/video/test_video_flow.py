@@ -159,3 +159,14 @@ def test_downloads_and_documents_can_live_in_s3(world, s3_server, s3_client, buc
         f"{folder}/subtitles.en.vtt",
     ]
     assert len(world.documents()) == 1
+
+
+def test_the_dataset_sync_refuses_to_run_before_any_listing_and_touches_nothing(world):
+    world.standin.admin.add_document(
+        world.dataset_id, "Old [youtube:old].md", "# Old", metadata={"source_key": "video/youtube:old"}
+    )
+    world.sources = [{"name": "team", "url": world.site.url("feed.xml")}]
+    result = world.sync(world.defs(remove_missing_videos=True))
+    assert not result.success
+    assert "no video catalog yet" in _failure_message(result)
+    assert len(world.documents()) == 1

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import webvtt
+from webvtt.models import Timestamp
 
 from difyops_dagster.video.config import TranscriptionSettings
 
@@ -103,8 +104,4 @@ def transcription_vtt(transcription: Transcription) -> str:
 
 
 def _timestamp(seconds: float) -> str:
-    millis = round(seconds * 1000)
-    hours, millis = divmod(millis, 3_600_000)
-    minutes, millis = divmod(millis, 60_000)
-    secs, millis = divmod(millis, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"
+    return str(Timestamp.from_seconds(round(seconds, 3)))

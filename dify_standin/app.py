@@ -1,20 +1,52 @@
-"""The stand-in's Flask application: blueprints, auth, faults, the error envelope and the request log."""
+"""The stand-in's Flask application: blueprints, the request pipeline, the error envelope, the request log.
+
+Per request, in the order Dify's stack answers: nginx's body limit (HTML 413) -> injected faults -> routing
+(Flask's HTML 404 for a path no route matches, e.g. a non-UUID id; JSON 405) -> routes this version does not
+serve (HTML 404) -> bearer auth (/v1) -> the view. `/_standin` (admin) skips all of it and is never logged.
+"""
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, abort, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
-from dify_standin import admin_api, console_api, knowledge_api, workflow_admin, workflow_api
+from dify_standin import (
+    admin_api,
+    console_api,
+    datasets_api,
+    documents_api,
+    metadata_api,
+    workflow_admin,
+    workflow_api,
+)
 from dify_standin.auth import authenticate
-from dify_standin.errors import DifyHTTPError
+from dify_standin.errors import DifyHTTPError, error_response, nginx_413, snake_case
 from dify_standin.faults import Faults
-from dify_standin.state import Store
+from dify_standin.state import DEFAULT_BODY_LIMIT, Store
 from dify_standin.versions import Behaviour, parse_version
 from dify_standin.workflow_store import WorkflowStore
+
+# Every blueprint, in registration order: the knowledge side, then the workflow-app side, then the admin routes.
+# A new module adds its `bp` here (and, if some versions must not serve its rules, its ROUTE_GATES below).
+BLUEPRINTS = (
+    datasets_api.bp,
+    documents_api.bp,
+    metadata_api.bp,
+    workflow_api.bp,
+    console_api.bp,
+    admin_api.bp,
+    workflow_admin.bp,
+)
+# Full URL rule -> `Behaviour` property that must be true for this version to serve it (else HTML 404).
+ROUTE_GATES = {**documents_api.ROUTE_GATES, **metadata_api.ROUTE_GATES}
+LOGGED_PREFIXES = ("/v1/", "/console/")
+DRAIN_LIMIT = 256 * 1024 * 1024
+
+log = logging.getLogger("dify_standin")
 
 
 @dataclass
@@ -24,53 +56,85 @@ class Options:
     indexing_seconds: float = 0.0
     etl_type: str = "dify"
     ping_seconds: float = 10.0
-    max_body_bytes: int = 100 * 1024 * 1024  # nginx client_max_body_size in Dify's docker setup
+    max_body_bytes: int = DEFAULT_BODY_LIMIT
 
 
 def create_app(options: Options) -> Flask:
     app = Flask("dify_standin")
+    store = Store(indexing_seconds=options.indexing_seconds, body_limit=options.max_body_bytes)
+    workflows, faults = WorkflowStore(), Faults()
+    store.on_reset(workflows.reset)
+    store.on_reset(faults.reset)
     app.config.update(
         OPTIONS=options,
-        STORE=Store(),
-        WORKFLOWS=WorkflowStore(),
-        FAULTS=Faults(),
+        STORE=store,
+        WORKFLOWS=workflows,
+        FAULTS=faults,
         BEHAVIOUR=Behaviour(parse_version(options.dify_version)),
-        MAX_CONTENT_LENGTH=options.max_body_bytes,
-        JSON_SORT_KEYS=False,
     )
     app.json.ensure_ascii = False
-    for blueprint in (knowledge_api.bp, workflow_api.bp, console_api.bp, admin_api.bp, workflow_admin.bp):
+    app.json.sort_keys = False
+    for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
-
-    @app.before_request
-    def _before() -> Response | None:
-        g.started = time.time()
-        if request.path.startswith("/_standin"):
-            return None
-        injected = app.config["FAULTS"].before()
-        if injected is not None:
-            return injected
-        if request.path.startswith("/v1/"):
-            authenticate()
-        return None
-
-    @app.after_request
-    def _after(response: Response) -> Response:
-        if not request.path.startswith("/_standin"):
-            rule = request.url_rule.rule if request.url_rule else None
-            app.config["FAULTS"].record(request.method, request.path, rule, response.status_code, g.get("started", 0.0))
-        return response
-
-    @app.errorhandler(DifyHTTPError)
-    def _dify_error(exc: DifyHTTPError) -> Response:
-        return exc.response()
-
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):
-        # Unmatched routes (a non-UUID id) and nginx-sized bodies get HTML pages, as behind Dify's nginx.
-        if exc.code in (404, 405, 413) or not request.path.startswith(("/v1/", "/console/")):
-            return exc
-        code = "".join("_" + c.lower() if c.isupper() else c for c in type(exc).__name__).lstrip("_")
-        return DifyHTTPError(exc.code or 500, code, exc.description or "").response()
-
+    app.before_request(_before)
+    app.after_request(_after)
+    app.register_error_handler(DifyHTTPError, lambda exc: exc.response())
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)
     return app
+
+
+def _before() -> Response | None:
+    g.started = time.time()
+    if request.path.startswith("/_standin"):
+        return None
+    length = request.content_length or 0
+    if length > current_app.config["STORE"].body_limit:
+        _drain(length)
+        return nginx_413()
+    injected = current_app.config["FAULTS"].before()
+    if injected is not None:
+        return injected
+    if request.routing_exception is not None:
+        return None  # Flask raises it in dispatch: HTML 404, JSON 405 (before any auth, as in Dify)
+    gate = ROUTE_GATES.get(request.url_rule.rule)
+    if gate and not getattr(current_app.config["BEHAVIOUR"], gate):
+        abort(404)
+    if request.path.startswith("/v1/"):
+        authenticate()
+    return None
+
+
+def _drain(length: int) -> None:
+    """Read (and drop) a rejected body so the client, still sending, gets to read the 413 rather than a reset."""
+    stream = request.environ.get("wsgi.input")
+    left = min(length, DRAIN_LIMIT)
+    while stream is not None and left > 0:
+        chunk = stream.read(min(left, 1 << 20))
+        if not chunk:
+            break
+        left -= len(chunk)
+
+
+def _after(response: Response) -> Response:
+    if request.path.startswith(LOGGED_PREFIXES):
+        rule = request.url_rule.rule if request.url_rule else None
+        started = g.get("started", 0.0)
+        current_app.config["FAULTS"].record(request.method, request.path, rule, response.status_code, started)
+    return response
+
+
+def _http_error(exc: HTTPException):
+    """Unmatched paths keep Flask's HTML 404 (Dify's API does not catch them); other werkzeug errors on Dify's
+    routes become the envelope with the snake-cased class name (`method_not_allowed`)."""
+    if exc.code == 404 or not request.path.startswith(LOGGED_PREFIXES):
+        return exc
+    return error_response(exc.code or 500, snake_case(type(exc).__name__), exc.description or "")
+
+
+def _unexpected(exc: Exception):
+    """A bug in the stand-in: Dify's 500 envelope, and the traceback in the server log."""
+    if isinstance(exc, HTTPException):
+        return _http_error(exc)
+    log.exception("unexpected error on %s %s", request.method, request.path)
+    return error_response(500, "internal_server_error", "The server encountered an internal error.")

@@ -1,8 +1,21 @@
-"""Dify's error envelope `{code, message, status}` and the errors the stand-in raises."""
+"""Dify's error envelope `{code, message, status}` and the non-JSON pages that sit in front of Dify.
+
+Dify's handler turns its own errors into `{code, message, status}` (0.x left out `status`), every `ValueError`
+into 400 `invalid_param`, and werkzeug errors on its routes into the snake-cased class name
+(`method_not_allowed`). Two answers are not JSON: a path no route matches (a non-UUID id) gets Flask's HTML 404,
+and a body over nginx's `client_max_body_size` gets nginx's HTML 413.
+"""
 
 from __future__ import annotations
 
-from flask import Response, jsonify
+import json
+
+from flask import Response, current_app, has_app_context
+
+NGINX_413 = (
+    "<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n"
+    "<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+)
 
 
 class DifyHTTPError(Exception):
@@ -14,10 +27,25 @@ class DifyHTTPError(Exception):
         self.headers = headers or {}
 
     def response(self) -> Response:
-        resp = jsonify({"code": self.code, "message": self.message, "status": self.status})
-        resp.status_code = self.status
-        resp.headers.update(self.headers)
-        return resp
+        return error_response(self.status, self.code, self.message, self.headers)
+
+
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    body: dict[str, object] = {"code": code, "message": message, "status": status}
+    if has_app_context() and not current_app.config["BEHAVIOUR"].envelope_status:
+        del body["status"]
+    response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json")
+    response.headers.update(headers or {})
+    return response
+
+
+def snake_case(name: str) -> str:
+    """werkzeug's `MethodNotAllowed` -> `method_not_allowed`, as Dify's handler names werkzeug errors."""
+    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+
+
+def nginx_413() -> Response:
+    return Response(NGINX_413, status=413, mimetype="text/html", headers={"Connection": "close"})
 
 
 def invalid_param(message: str) -> DifyHTTPError:
@@ -27,3 +55,7 @@ def invalid_param(message: str) -> DifyHTTPError:
 
 def not_found(message: str) -> DifyHTTPError:
     return DifyHTTPError(404, "not_found", message)
+
+
+def forbidden(message: str) -> DifyHTTPError:
+    return DifyHTTPError(403, "forbidden", message)

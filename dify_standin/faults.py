@@ -1,28 +1,36 @@
-"""Injected trouble: global latency, per-route fault rules, a pause, and the request log.
+"""Injected trouble in front of the API, and the request log.
 
-A rule matches on method and a regular expression over the path and then, with probability `rate` and at
-most `times` times, does one thing: sleeps `latency_ms` and carries on, answers `status` with Dify's error
-JSON (optionally with `Retry-After`), answers a malformed JSON body, or drops the connection without any
-response. Rules are checked in order; the first that fires wins.
+Applied before authentication, like a proxy or an overloaded Dify would: a global latency, a global pause
+(every request waits until it ends), and rules. A rule matches on method and a regular expression searched in
+the path, then fires with probability `rate` (a seeded RNG, so runs repeat) at most `times` times, and does one
+thing: sleeps `latency_ms` and carries on, answers `status` with Dify's error JSON (optionally `Retry-After`),
+answers a malformed JSON body, or drops the connection without any response. The first rule that fires wins.
+
+Every request to `/v1` and `/console` is logged as a tuple (cheap enough for benchmarks counting requests);
+`entries()` turns them into dicts.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import re
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
+from collections import deque
+from dataclasses import dataclass, field, fields
 
-from flask import Response, request
+from flask import Response, g, request
 
+LOG_LIMIT = 1_000_000
 ERROR_CODES = {
     400: "invalid_param",
     401: "unauthorized",
     403: "forbidden",
     404: "not_found",
+    409: "conflict",
     413: "file_too_large",
     415: "unsupported_file_type",
     429: "too_many_requests",
@@ -59,29 +67,43 @@ class FaultRule:
             return False
         if self.times is not None and self.fired >= self.times:
             return False
-        return rng.random() < self.rate
+        return self.rate >= 1.0 or rng.random() < self.rate
+
+    @property
+    def kind(self) -> str:
+        if self.drop:
+            return "drop"
+        if self.malformed:
+            return "malformed"
+        return "status" if self.status else "latency"
 
     def describe(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if k != "pattern"}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "pattern"}
 
 
 class Faults:
-    def __init__(self, seed: int = 1) -> None:
+    def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.rng = random.Random(seed)
         self.reset()
 
     def reset(self) -> None:
         with self.lock:
             self.rules: list[FaultRule] = []
+            self.rng = random.Random(1)
             self.latency_ms = 0.0
             self.paused_until = 0.0
-            self.log: list[dict] = []
+            self.log: deque[tuple] = deque(maxlen=LOG_LIMIT)
 
-    def set_rules(self, rules: list[dict]) -> None:
+    def set_rules(self, rules: list[dict], seed: int = 1) -> None:
+        """Replace the rules (TypeError / re.error for a bad rule) and restart the RNG from `seed`."""
         parsed = [FaultRule(**rule) for rule in rules]
         with self.lock:
             self.rules = parsed
+            self.rng = random.Random(seed)
+
+    def describe(self) -> list[dict]:
+        with self.lock:
+            return [rule.describe() for rule in self.rules]
 
     def pick(self, method: str, path: str) -> FaultRule | None:
         with self.lock:
@@ -92,9 +114,18 @@ class Faults:
         return None
 
     def record(self, method: str, path: str, route: str | None, status: int, started: float) -> None:
-        entry = {"method": method, "path": path, "route": route, "status": status, "time": started}
+        fault = g.get("fault")
+        self.log.append((method, path, route, 0 if fault == "drop" else status, started, fault))
+
+    def entries(self) -> list[dict]:
         with self.lock:
-            self.log.append(entry)
+            rows = list(self.log)
+        keys = ("method", "path", "route", "status", "time", "fault")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def clear_log(self) -> None:
+        with self.lock:
+            self.log.clear()
 
     def before(self) -> Response | None:
         """Apply latency, pause and the first matching rule to the current request."""
@@ -106,16 +137,11 @@ class Faults:
         rule = self.pick(request.method, request.path)
         if rule is None:
             return None
+        g.fault = rule.kind
         if rule.latency_ms:
             time.sleep(rule.latency_ms / 1000)
         if rule.drop:
-            sock = request.environ.get("werkzeug.socket")
-            if sock is not None:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                finally:
-                    sock.close()
-            return Response(status=500)
+            return _drop_connection()
         if rule.malformed:
             return Response('{"data": [{"id": ', status=rule.status or 200, mimetype="application/json")
         if rule.status:
@@ -123,6 +149,16 @@ class Faults:
             body = {"code": code, "message": rule.message or f"Injected fault {rule.status}", "status": rule.status}
             response = Response(json.dumps(body), status=rule.status, mimetype="application/json")
             if rule.retry_after is not None:
-                response.headers["Retry-After"] = str(rule.retry_after)
+                response.headers["Retry-After"] = f"{rule.retry_after:g}"
             return response
         return None
+
+
+def _drop_connection() -> Response:
+    """Shut the socket both ways: the client sees the connection close with no response at all. werkzeug's
+    later write then fails with a broken pipe, which it treats as a client that went away (quietly)."""
+    sock = request.environ.get("werkzeug.socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    return Response(status=500)

@@ -1,6 +1,12 @@
-"""The stand-in's own tests start it as a real process and talk HTTP to it, like the product does."""
+"""The stand-in's own tests start it as a real process and talk HTTP to it, like the product does.
+
+`api` is a 1.13 stand-in reset for the test; `api_for("0.15")` gives one imitating another version (each version's
+server starts once per session and is reset per use).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterator
 
 import pytest
 import requests
@@ -8,6 +14,7 @@ import requests
 from dify_standin.processes import StandinProcess
 
 APP_KEY = "app-standin-tests"
+AUTOMATIC = {"indexing_technique": "economy", "process_rule": {"mode": "automatic"}}
 
 
 class Api:
@@ -19,7 +26,7 @@ class Api:
         self.admin = server.admin
 
     def ds(self, method: str, path: str, **kwargs) -> requests.Response:
-        headers = {"Authorization": f"Bearer {self.server.dataset_key}"}
+        headers = {"Authorization": f"Bearer {self.server.dataset_key}", **kwargs.pop("headers", {})}
         return requests.request(method, self.base + path, headers=headers, timeout=10, **kwargs)
 
     def app(self, method: str, path: str, key: str = APP_KEY, **kwargs) -> requests.Response:
@@ -27,24 +34,61 @@ class Api:
             method, self.base + path, headers={"Authorization": f"Bearer {key}"}, timeout=10, **kwargs
         )
 
+    def dataset(self, name: str = "kb", **fields) -> str:
+        """A dataset that already has its indexing technique and process rule (so uploads need no options)."""
+        return self.admin.create_dataset(name, **{**AUTOMATIC, **fields})["id"]
+
+    def upload(
+        self,
+        dataset_id: str,
+        name: str,
+        body: bytes = b"some text",
+        data: str | None = None,
+        route: str = "create-by-file",
+    ) -> requests.Response:
+        form = {"data": data} if data is not None else {}
+        return self.ds("POST", f"/datasets/{dataset_id}/document/{route}", files={"file": (name, body)}, data=form)
+
+    def documents(self, dataset_id: str, **params) -> dict:
+        return self.ds("GET", f"/datasets/{dataset_id}/documents", params=params).json()
+
 
 @pytest.fixture(scope="session")
-def standin_process():
-    with StandinProcess(dify_version="1.13") as server:
-        yield server
+def servers() -> Iterator[dict[str, StandinProcess]]:
+    running: dict[str, StandinProcess] = {}
+    yield running
+    for server in running.values():
+        server.stop()
 
 
 @pytest.fixture
-def api(standin_process) -> Api:
-    standin_process.admin.reset()
-    return Api(standin_process)
+def api_for(servers) -> Callable[[str], Api]:
+    def make(version: str) -> Api:
+        if version not in servers:
+            servers[version] = StandinProcess(dify_version=version).start()
+        servers[version].admin.reset()
+        return Api(servers[version])
+
+    return make
+
+
+@pytest.fixture
+def api(api_for) -> Api:
+    return api_for("1.13")
+
+
+@pytest.fixture
+def standin_process(servers) -> StandinProcess:
+    """The 1.13 server itself (for tests that drive it through the admin client only)."""
+    if "1.13" not in servers:
+        servers["1.13"] = StandinProcess(dify_version="1.13").start()
+    return servers["1.13"]
 
 
 @pytest.fixture
 def dataset(api) -> str:
-    return api.admin.create_dataset("kb", indexing_technique="economy", process_rule={"mode": "automatic"})["id"]
+    return api.dataset()
 
 
 def upload(api: Api, dataset_id: str, name: str, body: bytes = b"text", data: str | None = None) -> requests.Response:
-    form = {"data": data} if data is not None else {}
-    return api.ds("POST", f"/datasets/{dataset_id}/document/create-by-file", files={"file": (name, body)}, data=form)
+    return api.upload(dataset_id, name, body, data)

@@ -1,0 +1,338 @@
+"""`/v1/datasets/{id}/document(s)…`: list, create, update, delete, status, detail (shared/dify-api.md §3-§4).
+
+The quirks a sync meets are kept: `has_more = len(data) == limit` (wrong at exact multiples and above 100),
+`keyword` as an unescaped, case-sensitive SQL `LIKE %kw%`, upsert by name on create (an *enabled* same-named
+document is reused: same id, new file, new batch, back to `waiting`) unless `duplicate: false`, updates only
+while `available` (the update keeps the document's batch and re-indexes it), deletes refused while indexing.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Response, jsonify, request
+
+from dify_standin.errors import DifyHTTPError, invalid_param, not_found
+from dify_standin.knowledge import (
+    behaviour,
+    dataset_or_404,
+    document_or_404,
+    forbidden_method,
+    json_body,
+    now,
+    options,
+    page_args,
+    store,
+)
+from dify_standin.knowledge_json import document_detail_json, document_json, indexing_status_json
+from dify_standin.state import BUSY_STATUSES, Dataset, Document, new_batch, new_id
+from dify_standin.uploads import (
+    MAX_SEGMENT_TOKENS,
+    check_file,
+    check_options,
+    check_process_rule,
+    parse_data_field,
+    segment_tokens,
+    stored_file_name,
+    stored_text_name,
+)
+
+bp = Blueprint("documents", __name__, url_prefix="/v1")
+
+DS = "/datasets/<uuid:dataset_id>"
+DOC = DS + "/documents/<uuid:document_id>"
+# Rules only some versions serve (full rule -> Behaviour property); app.py answers Flask's HTML 404 for the rest.
+ROUTE_GATES = {
+    f"/v1{DS}/document/create-by-file": "hyphen_routes",
+    f"/v1{DS}/document/create-by-text": "hyphen_routes",
+    f"/v1{DOC}/update-by-file": "hyphen_routes",
+    f"/v1{DOC}/update-by-text": "hyphen_routes",
+}
+STATUS_ACTIONS = ("enable", "disable", "archive", "un_archive")
+
+
+def like_pattern(keyword: str) -> re.Pattern:
+    """`name LIKE '%kw%'` on PostgreSQL: case-sensitive, and `%` / `_` inside kw still act as wildcards."""
+    parts = [".*" if c == "%" else "." if c == "_" else re.escape(c) for c in keyword]
+    return re.compile("".join(parts), re.DOTALL)
+
+
+@bp.get(DS + "/documents")
+def list_documents(dataset_id):
+    page, limit, real_page, per_page = page_args()
+    keyword = request.args.get("keyword")
+    status = request.args.get("status") if behaviour().has_status_filter else None
+    at = now()
+    with store().lock:
+        dataset = dataset_or_404(dataset_id)
+        offset = (real_page - 1) * per_page
+        if keyword or status:
+            pattern = like_pattern(keyword or "")
+            rows = [
+                d
+                for d in dataset.newest_first()
+                if pattern.search(d.name) and (not status or d.display_status(at) == status)
+            ]
+            total, chunk = len(rows), rows[offset : offset + per_page]
+        else:
+            total, chunk = len(dataset.documents), dataset.page(offset, per_page)
+        data = [document_json(dataset, d, at, behaviour()) for d in chunk]
+    return jsonify({"data": data, "has_more": len(data) == limit, "limit": limit, "total": total, "page": page})
+
+
+# ---------------------------------------------------------------- create
+
+
+def _indexing_failure(name: str, rule: dict | None) -> str | None:
+    """Why indexing of this document will end in `error` (an admin name pattern, or Dify's segment limit)."""
+    pattern = store().error_names
+    if pattern and re.search(pattern, name):
+        return "Stand-in: indexing failed for this document (error_names rule)."
+    tokens = segment_tokens(rule)
+    if tokens is not None and tokens > MAX_SEGMENT_TOKENS:
+        return f"Custom segment length should be between 50 and {MAX_SEGMENT_TOKENS}."
+    return None
+
+
+def _apply_process_rule(dataset: Dataset, body: dict) -> dict | None:
+    """A rule sent with the call becomes the dataset's latest; else the latest one is used."""
+    if "process_rule" not in body:
+        return dataset.process_rule
+    rule = body["process_rule"]
+    if rule:
+        check_process_rule(rule)
+        dataset.process_rule, dataset.process_rule_id = rule, new_id()
+    return rule
+
+
+def _save(dataset: Dataset, name: str, content: bytes, body: dict, *, duplicate: bool, text: bool) -> Document:
+    """`DocumentService.save_document_with_dataset_id` for one upload, under the dataset lock (so concurrent
+    same-name uploads end as one document, the later call winning)."""
+    check_options(body, dataset_technique=dataset.indexing_technique, dataset_form=dataset.doc_form)
+    sent = "process_rule" in body
+    if (sent and not body["process_rule"]) or (not sent and dataset.process_rule is None):
+        raise invalid_param("process_rule is required.")
+    rule = _apply_process_rule(dataset, body)
+    dataset.indexing_technique = dataset.indexing_technique or body.get("indexing_technique")
+    form = body.get("doc_form") or dataset.doc_form or "text_model"
+    at = now()
+    batch = new_batch(at)
+    failure = _indexing_failure(name, rule)
+    seconds = store().indexing_seconds
+    reusable = [d for d in dataset.named(name) if d.enabled] if duplicate else []
+    if reusable:
+        document = min(reusable, key=lambda d: d.position)
+        dataset.rebatch(document, batch)
+        document.replace_content(content, batch, at, seconds, failure)
+        document.doc_form = form
+        document.created_from_text = text
+        return document
+    document = Document(
+        id=new_id(),
+        dataset_id=dataset.id,
+        name=name,
+        position=dataset.next_position,
+        created_at=at,
+        content=content,
+        batch=batch,
+        indexing_started=at,
+        indexing_seconds=seconds,
+        fails_with=failure,
+        doc_form=form,
+        doc_language=body.get("doc_language") or "English",
+        created_from_text=text,
+    )
+    dataset.add(document)
+    return document
+
+
+def _upload():
+    """The one `file` part: Dify's 400s for none, several, or one without a filename."""
+    files = request.files.getlist("file")
+    if len(request.files) > 1 or len(files) > 1:
+        raise DifyHTTPError(400, "too_many_files", "Only one file is allowed.")
+    if not files:
+        return None
+    if not files[0].filename:
+        raise DifyHTTPError(400, "filename_not_exists_error", "The specified filename does not exist.")
+    return files[0]
+
+
+def _created(dataset: Dataset, document: Document) -> Response:
+    return jsonify({"document": document_json(dataset, document, now(), behaviour()), "batch": document.batch})
+
+
+@bp.post(DS + "/document/create-by-file")
+@bp.post(DS + "/document/create_by_file")
+def create_by_file(dataset_id):
+    body = parse_data_field(request.form.get("data"))
+    with store().lock:
+        dataset = dataset_or_404(dataset_id)
+        if not dataset.indexing_technique and not body.get("indexing_technique"):
+            raise invalid_param("indexing_technique is required.")
+    upload = _upload()
+    if upload is None:
+        raise DifyHTTPError(400, "no_file_uploaded", "Please upload your file.")
+    content = upload.read()
+    name = stored_file_name(upload.filename)
+    unstructured = options().etl_type == "Unstructured"
+    check_file(name, len(content), limit=store().upload_limit, unstructured=unstructured, updating=False)
+    with store().lock:
+        dataset = dataset_or_404(dataset_id)
+        document = _save(dataset, name, content, body, duplicate=body.get("duplicate", True) is not False, text=False)
+        return _created(dataset, document)
+
+
+@bp.post(DS + "/document/create-by-text")
+@bp.post(DS + "/document/create_by_text")
+def create_by_text(dataset_id):
+    body = json_body()
+    name, text = body.get("name"), body.get("text")
+    if not isinstance(name, str) or not name:
+        raise invalid_param("name is required.")
+    if not isinstance(text, str):
+        raise invalid_param("text is required.")
+    with store().lock:
+        dataset = dataset_or_404(dataset_id)
+        if not dataset.indexing_technique and not body.get("indexing_technique"):
+            raise invalid_param("indexing_technique is required.")
+        options_ = {k: v for k, v in body.items() if k != "duplicate"}  # the text route cannot turn upsert off
+        document = _save(dataset, stored_text_name(name), text.encode(), options_, duplicate=True, text=True)
+        return _created(dataset, document)
+
+
+# ---------------------------------------------------------------- update
+
+
+def _update(dataset_id, document_id, body: dict, *, name: str | None, content: bytes | None, text: bool) -> Response:
+    """`update_document_with_dataset_id`: only an available document; a new file renames it (a `name` sent
+    wins), and the document goes back to `waiting` under its existing batch."""
+    with store().lock:
+        dataset = dataset_or_404(dataset_id)
+        document = document_or_404(dataset, document_id, "Document not found")
+        at = now()
+        if document.display_status(at) != "available":
+            raise invalid_param("Document is not available")
+        rule = _apply_process_rule(dataset, body) if body.get("process_rule") else dataset.process_rule
+        new_name = body.get("name") or name
+        if new_name and new_name != document.name:
+            dataset.rename(document, new_name)
+        failure = _indexing_failure(document.name, rule)
+        upload_file_id = document.upload_file_id
+        if content is None:
+            content = document.content
+        else:
+            document.created_from_text, upload_file_id = text, new_id()
+        document.replace_content(content, document.batch, at, store().indexing_seconds, failure)
+        document.upload_file_id = upload_file_id
+        document.doc_form = body.get("doc_form") or document.doc_form
+        return _created(dataset, document)
+
+
+def _update_by_file(dataset_id, document_id) -> Response:
+    body = parse_data_field(request.form.get("data"))
+    upload = _upload()
+    content = name = None
+    if upload is not None:
+        content = upload.read()
+        name = stored_file_name(upload.filename)
+        unstructured = options().etl_type == "Unstructured"
+        check_file(name, len(content), limit=store().upload_limit, unstructured=unstructured, updating=True)
+    return _update(dataset_id, document_id, body, name=name, content=content, text=False)
+
+
+@bp.post(DOC + "/update-by-file")
+@bp.post(DOC + "/update_by_file")
+def update_by_file(dataset_id, document_id):
+    return _update_by_file(dataset_id, document_id)
+
+
+@bp.patch(DOC)
+def patch_document(dataset_id, document_id):
+    """The newest version's replacement for update-by-file (same multipart body)."""
+    if not behaviour().has_patch_update:
+        raise forbidden_method()
+    return _update_by_file(dataset_id, document_id)
+
+
+@bp.post(DOC + "/update-by-text")
+@bp.post(DOC + "/update_by_text")
+def update_by_text(dataset_id, document_id):
+    body = json_body()
+    text = body.get("text")
+    if text and not body.get("name"):
+        raise invalid_param("Both text and name must be strings.")
+    content = str(text).encode() if text else None
+    name = stored_text_name(str(body["name"])) if text else None
+    if body.get("name"):
+        body = {**body, "name": stored_text_name(str(body["name"]))}
+    return _update(dataset_id, document_id, body, name=name, content=content, text=True)
+
+
+# ---------------------------------------------------------------- delete, detail, status
+
+
+@bp.delete(DOC)
+def delete_document(dataset_id, document_id):
+    with store().lock:
+        dataset = dataset_or_404(dataset_id)
+        document = document_or_404(dataset, document_id)
+        if document.archived:
+            raise DifyHTTPError(403, "archived_document_immutable", "The archived document is not editable.")
+        if document.indexing_status(now()) in BUSY_STATUSES:
+            raise DifyHTTPError(400, "document_indexing", "Cannot delete document during indexing.")
+        dataset.remove(document)
+    style = behaviour().delete_style
+    if style == "result":
+        return jsonify({"result": "success"})
+    if style == "body204":
+        return Response("204\n", status=200, mimetype="application/json")
+    return Response(status=204)
+
+
+@bp.get(DOC)
+def get_document(dataset_id, document_id):
+    mode = request.args.get("metadata", "all")
+    if mode not in ("all", "only", "without"):
+        raise DifyHTTPError(400, "invalid_metadata", f"Invalid metadata value: {mode}")
+    with store().lock:
+        dataset = dataset_or_404(dataset_id)
+        document = document_or_404(dataset, document_id, "Document not found.")
+        return jsonify(document_detail_json(dataset, document, now(), behaviour(), mode))
+
+
+@bp.get(DS + "/documents/<string:batch>/indexing-status")
+def indexing_status(dataset_id, batch):
+    at = now()
+    with store().lock:
+        documents = dataset_or_404(dataset_id).in_batch(batch)
+        if not documents:
+            raise not_found("Documents not found.")
+        return jsonify({"data": [indexing_status_json(d, at) for d in documents]})
+
+
+@bp.patch(DS + "/documents/status/<action>")
+def document_status(dataset_id, action):
+    """enable / disable / archive / un_archive; unknown ids are skipped; disabling needs a completed document."""
+    if action not in STATUS_ACTIONS:
+        raise DifyHTTPError(400, "invalid_action", "Invalid action.")
+    ids = json_body().get("document_ids") or []
+    at = now()
+    with store().lock:
+        dataset = dataset_or_404(dataset_id)
+        for document_id in ids:
+            document = dataset.documents.get(str(document_id))
+            if document is None:
+                continue
+            if document.indexing_status(at) in BUSY_STATUSES:
+                raise DifyHTTPError(
+                    400, "invalid_action", f"Document:{document.name} is being indexed, please try again later"
+                )
+            if action == "disable" and document.indexing_status(at) != "completed":
+                raise DifyHTTPError(400, "invalid_action", f"Document: {document.name} is not completed.")
+            if action in ("enable", "disable"):
+                document.enabled = action == "enable"
+            else:
+                document.archived = action == "archive"
+            document.updated_at = at
+    return jsonify({"result": "success"})

@@ -1,0 +1,210 @@
+"""`/v1/datasets/{id}/metadata…` and `POST …/documents/metadata` (Dify >= 1.1; shared/dify-api.md §5).
+
+Modelled on `MetadataService`: a document's values live in its `doc_metadata` keyed by field *name*, and a
+binding per field id says which fields the document lists. Each write replaces all of a document's values and
+bindings unless the version knows `partial_update` (>= 1.9) and the operation sets it. Values are not
+type-checked and ids are not checked against names (a wrong pair lists the field with a null value). Writes to
+one document are serialised by a per-document lock: a concurrent write gets 400 "Another document metadata
+operation is running…", and, as in Dify, the refused call's cleanup releases the lock too. Admin
+`set_metadata_hold(seconds)` makes each write hold its lock that long, so tests can provoke the race.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, Response, jsonify
+
+from dify_standin.errors import invalid_param
+from dify_standin.knowledge import behaviour, dataset_or_404, json_body, now, store
+from dify_standin.knowledge_json import BUILT_IN_FIELDS
+from dify_standin.state import OWNER_NAME, Dataset, Document, MetadataField, new_id
+
+bp = Blueprint("metadata", __name__, url_prefix="/v1")
+
+DS = "/datasets/<uuid:dataset_id>"
+ROUTE_GATES = {
+    f"/v1{DS}/metadata": "has_doc_metadata",
+    f"/v1{DS}/metadata/<uuid:metadata_id>": "has_doc_metadata",
+    f"/v1{DS}/metadata/built-in": "dataset_built_in_route",
+    f"/v1{DS}/metadata/built-in/<action>": "has_doc_metadata",
+    "/v1/datasets/metadata/built-in": "legacy_built_in_route",
+    f"/v1{DS}/documents/metadata": "has_doc_metadata",
+}
+BUILT_IN_NAMES = frozenset(name for name, _ in BUILT_IN_FIELDS)
+LOCKED = "Another document metadata operation is running, please wait a moment."
+
+
+def _check_name(dataset: Dataset, name: str) -> None:
+    if len(name) > 255:
+        raise invalid_param("Metadata name cannot exceed 255 characters.")
+    if dataset.field_named(name) is not None:
+        raise invalid_param("Metadata name already exists.")
+    if name in BUILT_IN_NAMES:
+        raise invalid_param("Metadata name already exists in Built-in fields.")
+
+
+def _field_json(field: MetadataField | None) -> dict:
+    if field is None:  # Dify swallows a failed rename and marshals None
+        return {"id": None, "name": None, "type": None}
+    return {"id": field.id, "name": field.name, "type": field.type}
+
+
+@bp.post(DS + "/metadata")
+def create_field(dataset_id):
+    body = json_body()
+    name, kind = body.get("name"), body.get("type")
+    if not isinstance(name, str) or kind not in ("string", "number", "time"):
+        raise invalid_param("type must be one of string, number, time and name a string.")
+    with store().lock:
+        dataset = dataset_or_404(dataset_id)
+        _check_name(dataset, name)
+        field = MetadataField(id=new_id(), name=name, type=kind)
+        dataset.metadata_fields[field.id] = field
+    return jsonify(_field_json(field)), 201
+
+
+@bp.get(DS + "/metadata")
+def list_fields(dataset_id):
+    with store().lock:
+        dataset = dataset_or_404(dataset_id)
+        counts = dict.fromkeys(dataset.metadata_fields, 0)
+        for document in dataset.documents.values():
+            for field_id in document.bindings:
+                if field_id in counts:
+                    counts[field_id] += 1
+        fields = [{**_field_json(f), "count": counts[f.id]} for f in dataset.metadata_fields.values()]
+        return jsonify({"doc_metadata": fields, "built_in_field_enabled": dataset.built_in_field_enabled})
+
+
+@bp.patch(DS + "/metadata/<uuid:metadata_id>")
+def rename_field(dataset_id, metadata_id):
+    """Renaming moves the value of every bound document to the new name."""
+    name = str(json_body().get("name") or "")
+    with store().lock:
+        dataset = dataset_or_404(dataset_id)
+        _check_name(dataset, name)
+        field = dataset.metadata_fields.get(str(metadata_id))
+        if field is not None:
+            for document in dataset.documents.values():
+                if field.id in document.bindings:
+                    document.metadata[name] = document.metadata.pop(field.name, None)
+            field.name = name
+        return jsonify(_field_json(field))
+
+
+@bp.delete(DS + "/metadata/<uuid:metadata_id>")
+def delete_field(dataset_id, metadata_id):
+    with store().lock:
+        dataset = dataset_or_404(dataset_id)
+        field = dataset.metadata_fields.pop(str(metadata_id), None)
+        if field is None:
+            raise invalid_param("Metadata not found.")
+        for document in dataset.documents.values():
+            if field.id in document.bindings:
+                document.metadata.pop(field.name, None)
+    return Response(status=204)
+
+
+def _built_in_fields():
+    return jsonify({"fields": [{"name": name, "type": kind} for name, kind in BUILT_IN_FIELDS]})
+
+
+@bp.get(DS + "/metadata/built-in")
+def built_in_fields(dataset_id):
+    with store().lock:
+        dataset_or_404(dataset_id)
+    return _built_in_fields()
+
+
+@bp.get("/datasets/metadata/built-in")
+def legacy_built_in_fields():
+    return _built_in_fields()
+
+
+def _built_in_values(document: Document) -> dict:
+    return {
+        "document_name": document.name,
+        "uploader": OWNER_NAME,
+        "upload_date": document.created_at,
+        "last_update_date": document.updated_at,
+        "source": "file_upload",
+    }
+
+
+@bp.post(DS + "/metadata/built-in/<action>")
+def toggle_built_in(dataset_id, action):
+    """Enabling writes the built-in values into every document's `doc_metadata`; disabling removes them."""
+    if action not in ("enable", "disable"):
+        raise invalid_param("Invalid action.")
+    with store().lock:
+        dataset = dataset_or_404(dataset_id)
+        enable = action == "enable"
+        if dataset.built_in_field_enabled != enable:
+            for document in dataset.documents.values():
+                if enable:
+                    document.metadata.update(_built_in_values(document))
+                else:
+                    for name in BUILT_IN_NAMES:
+                        document.metadata.pop(name, None)
+            dataset.built_in_field_enabled = enable
+    return jsonify({"result": "success"})
+
+
+def _parse_operations(body: dict) -> list[dict]:
+    operations = body.get("operation_data")
+    if not isinstance(operations, list):
+        raise invalid_param("operation_data is required.")
+    for operation in operations:
+        if not isinstance(operation, dict) or not isinstance(operation.get("metadata_list"), list):
+            raise invalid_param("operation_data items need document_id and metadata_list.")
+        for item in operation["metadata_list"]:
+            if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in ("id", "name")):
+                raise invalid_param("metadata_list items need id and name strings.")
+            if item.get("value") is not None and not isinstance(item["value"], str | int | float):
+                raise invalid_param("metadata value must be a string, a number or null.")
+    return operations
+
+
+def _write(dataset: Dataset, document: Document, operation: dict, partial: bool) -> None:
+    items = operation["metadata_list"]
+    values = dict(document.metadata) if partial else {}
+    values.update({item["name"]: item.get("value") for item in items})
+    if dataset.built_in_field_enabled:
+        values.update(_built_in_values(document))
+    document.metadata = values
+    if not partial:
+        document.bindings = []
+    for item in items:
+        if item["id"] not in document.bindings:
+            document.bindings.append(item["id"])
+    document.updated_at = now()
+
+
+@bp.post(DS + "/documents/metadata")
+def set_document_metadata(dataset_id):
+    """One operation at a time, each committed before the next: a failure leaves earlier ones written."""
+    operations = _parse_operations(json_body())
+    partial_supported = behaviour().has_partial_update
+    state = store()
+    for operation in operations:
+        document_id = str(operation.get("document_id"))
+        try:
+            with state.lock:
+                dataset_or_404(dataset_id)
+                if document_id in state.metadata_locks:
+                    raise invalid_param(LOCKED)
+                state.metadata_locks.add(document_id)
+                hold = state.metadata_hold_seconds
+            if hold:
+                time.sleep(hold)
+            with state.lock:
+                dataset = dataset_or_404(dataset_id)
+                document = dataset.documents.get(document_id)
+                if document is None:
+                    raise invalid_param("Document not found.")
+                _write(dataset, document, operation, partial_supported and operation.get("partial_update") is True)
+        finally:  # Dify's `finally: redis_client.delete(lock_key)`, also after a refused lock check
+            with state.lock:
+                state.metadata_locks.discard(document_id)
+    return jsonify({"result": "success"})

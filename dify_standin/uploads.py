@@ -1,0 +1,121 @@
+"""What Dify checks on a document upload before it creates or updates anything (pure; raises DifyHTTPError).
+
+File rules are Dify's `FileService.upload_file`: `/` or `\\` in the name is refused; a name over 200 characters
+becomes `name.split(".")[0][:200] + "." + extension` (so the stem before the *first* dot, and the extension
+lowercased); the extension must be in the allow-list; the size must fit `UPLOAD_FILE_SIZE_LIMIT`. These are
+service errors, so on create they surface as 400 `invalid_param` (the type error with an empty message); only
+the update routes translate them to 413 `file_too_large` / 415 `unsupported_file_type`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from dify_standin.errors import DifyHTTPError, invalid_param
+
+DIFY_EXTENSIONS = frozenset(
+    {"txt", "markdown", "md", "mdx", "pdf", "html", "htm", "xlsx", "xls", "docx", "csv", "vtt", "properties"}
+)
+UNSTRUCTURED_EXTENSIONS = frozenset({"doc", "eml", "msg", "pptx", "ppt", "xml", "epub"})
+DOC_FORMS = ("text_model", "hierarchical_model", "qa_model")
+TECHNIQUES = ("high_quality", "economy")
+RULE_MODES = ("automatic", "custom", "hierarchical")
+MAX_SEGMENT_TOKENS = 4000  # INDEXING_MAX_SEGMENTATION_TOKENS_LENGTH
+
+
+def extension_of(filename: str) -> str:
+    """`os.path.splitext(filename)[1].lstrip(".").lower()`, as Dify computes it."""
+    return os.path.splitext(filename)[1].lstrip(".").lower()
+
+
+def stored_file_name(filename: str) -> str:
+    """The name Dify stores for an upload (and so the document's name)."""
+    if any(c in filename for c in ("/", "\\")):
+        raise invalid_param("Filename contains invalid characters")
+    if len(filename) > 200:
+        return filename.split(".")[0][:200] + "." + extension_of(filename)
+    return filename
+
+
+def stored_text_name(name: str) -> str:
+    """`upload_text` keeps the name as given, cut to 200 characters (no extension is added)."""
+    return name[:200]
+
+
+def check_file(filename: str, size: int, *, limit: int, unstructured: bool, updating: bool) -> None:
+    extension = extension_of(filename)
+    allowed = DIFY_EXTENSIONS | (UNSTRUCTURED_EXTENSIONS if unstructured else frozenset())
+    if extension not in allowed:
+        if updating:
+            raise DifyHTTPError(415, "unsupported_file_type", "File type not allowed.")
+        raise invalid_param("")
+    if size > limit:
+        message = f"File size exceeded. {size} > {limit}"
+        if updating:
+            raise DifyHTTPError(413, "file_too_large", message)
+        raise invalid_param(message)
+
+
+def parse_data_field(raw: str | None) -> dict[str, Any]:
+    """The multipart `data` part: a JSON string; json's own error text becomes the 400 message, as in Dify."""
+    if raw is None:
+        return {}
+    try:
+        options = json.loads(raw)
+    except ValueError as exc:
+        raise invalid_param(str(exc)) from None
+    if not isinstance(options, dict):
+        raise invalid_param("data must be a JSON object")
+    return options
+
+
+def check_process_rule(rule: Any) -> None:
+    """`DocumentService.process_rule_args_validate`, in its order and with its messages."""
+    if not isinstance(rule, dict):
+        raise invalid_param("Process rule is required")
+    mode = rule.get("mode")
+    if not mode:
+        raise invalid_param("Process rule mode is required")
+    if mode not in RULE_MODES:
+        raise invalid_param("Process rule mode is invalid")
+    if mode == "automatic":
+        return
+    rules = rule.get("rules")
+    if not rules:
+        raise invalid_param("Process rule rules is required")
+    if rules.get("pre_processing_rules") is None:
+        raise invalid_param("Process rule pre_processing_rules is required")
+    segmentation = rules.get("segmentation")
+    if not segmentation:
+        raise invalid_param("Process rule segmentation is required")
+    if not segmentation.get("separator"):
+        raise invalid_param("Process rule segmentation separator is required")
+    if not (mode == "hierarchical" and rules.get("parent_mode") == "full-doc"):
+        if not segmentation.get("max_tokens"):
+            raise invalid_param("Process rule segmentation max_tokens is required")
+        if not isinstance(segmentation["max_tokens"], int):
+            raise invalid_param("Process rule segmentation max_tokens is invalid")
+
+
+def segment_tokens(rule: dict | None) -> int | None:
+    segmentation = ((rule or {}).get("rules") or {}).get("segmentation") or {}
+    tokens = segmentation.get("max_tokens")
+    return tokens if isinstance(tokens, int) else None
+
+
+def check_options(options: dict[str, Any], *, dataset_technique: str | None, dataset_form: str | None) -> None:
+    """The create options Dify validates before saving: technique, doc_form, process_rule."""
+    technique = options.get("indexing_technique")
+    if not dataset_technique and not technique:
+        raise invalid_param("indexing_technique is required.")
+    if technique is not None and technique not in TECHNIQUES:
+        raise invalid_param("Indexing technique is invalid")
+    form = options.get("doc_form")
+    if form is not None and form not in DOC_FORMS:
+        raise invalid_param("Invalid doc_form.")
+    if form and dataset_form and form != dataset_form:
+        raise invalid_param("doc_form is different from the dataset doc_form.")
+    if "process_rule" in options and options["process_rule"] is not None:
+        check_process_rule(options["process_rule"])

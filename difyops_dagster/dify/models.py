@@ -39,7 +39,9 @@ class Dataset:
             document_count=int(data.get("document_count") or 0),
             indexing_technique=data.get("indexing_technique"),
             doc_form=data.get("doc_form"),
-            metadata_fields=tuple(MetadataField.from_json(f) for f in data.get("doc_metadata") or ()),
+            metadata_fields=tuple(
+                MetadataField.from_json(f) for f in data.get("doc_metadata") or () if f.get("id") != "built-in"
+            ),
         )
 
 
@@ -64,7 +66,12 @@ class Document:
 
     @classmethod
     def from_json(cls, data: dict) -> Document:
-        metadata = {str(m["name"]): m.get("value") for m in data.get("doc_metadata") or () if "name" in m}
+        # Dify lists five built-in fields (id "built-in": document_name, uploader, …) after a document's own values.
+        metadata = {
+            str(m["name"]): m.get("value")
+            for m in data.get("doc_metadata") or ()
+            if "name" in m and m.get("id") != "built-in"
+        }
         return cls(
             id=str(data["id"]),
             name=str(data.get("name") or ""),

@@ -74,7 +74,7 @@ def test_the_first_upload_needs_its_options_and_sends_them_as_the_data_json_part
     created = datasets.create_document_by_file(dataset_id, "a.md", b"x", options=options)
     assert created.document.name == "a.md" and created.batch
     assert datasets.get_dataset(dataset_id).indexing_technique == "economy"
-    with pytest.raises(DifyError, match="Invalid doc_form"):
+    with pytest.raises(DifyError, match="doc_form is different from the dataset doc_form"):
         datasets.create_document_by_file(dataset_id, "b.md", b"x", options={"doc_form": "qa_model"})
 
 

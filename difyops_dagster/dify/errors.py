@@ -2,7 +2,8 @@
 
     Exception
      └── DifyError    status · code · message · endpoint · retryable
-           status None: no HTTP answer at all (code `connection_error` or `timeout`)
+           status None: no HTTP answer at all (code `connection_error` or `timeout`; `request_error`
+                        when requests refused to send it, e.g. a malformed URL)
            status 200:  an answer the client cannot use (code `malformed_response`)
 
 Built from Dify's error JSON `{code, message, status}` (0.x bodies lack `status`; reqparse bodies add
@@ -37,7 +38,9 @@ class DifyError(Exception):
 
         Whether repeating is *safe* is another matter, decided per endpoint (see transport.py).
         """
-        if self.status is None or self.status == 429 or self.status >= 500:
+        if self.status is None:
+            return self.code in ("connection_error", "timeout")  # not a malformed URL or header of ours
+        if self.status == 429 or self.status >= 500:
             return True
         return self.status == 403 and bool(_KNOWLEDGE_RATE_LIMIT.search(self.message))
 

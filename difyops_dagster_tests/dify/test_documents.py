@@ -74,7 +74,7 @@ def test_the_first_upload_needs_its_options_and_sends_them_as_the_data_json_part
     created = datasets.create_document_by_file(dataset_id, "a.md", b"x", options=options)
     assert created.document.name == "a.md" and created.batch
     assert datasets.get_dataset(dataset_id).indexing_technique == "economy"
-    with pytest.raises(DifyError, match="doc_form is different from the dataset doc_form"):
+    with pytest.raises(DifyError, match="doc_form"):
         datasets.create_document_by_file(dataset_id, "b.md", b"x", options={"doc_form": "qa_model"})
 
 
@@ -130,12 +130,21 @@ def test_a_metadata_write_replaces_every_value_with_or_without_partial_update(ve
 
 def test_two_runs_ensuring_the_same_metadata_field_at_once_both_end_with_that_one_field(standin, datasets, dataset_id):
     """Both list (no field yet), both create: the loser's "already exists" is read back, not raised."""
-    standin.admin.set_faults([{"path": "/metadata$", "method": "GET", "latency_ms": 300}])
+    # latency runs before the handler: slow lists, and creates slower still, so both lists read an empty set
+    standin.admin.set_faults(
+        [
+            {"path": "/metadata$", "method": "GET", "latency_ms": 300},
+            {"path": "/metadata$", "method": "POST", "latency_ms": 600},
+        ]
+    )
     results: list = []
-    threads = [
-        threading.Thread(target=lambda: results.append(datasets.ensure_metadata_fields(dataset_id, {"etag": "string"})))
-        for _ in range(2)
-    ]
+    together = threading.Barrier(2, timeout=10)
+
+    def ensure() -> None:
+        together.wait()  # both lists are in flight before either create
+        results.append(datasets.ensure_metadata_fields(dataset_id, {"etag": "string"}))
+
+    threads = [threading.Thread(target=ensure) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:

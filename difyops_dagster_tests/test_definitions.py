@@ -53,10 +53,12 @@ def _validate(tmp_path, settings: dict, env: dict[str, str]) -> subprocess.Compl
     )
 
 
+BLUE = "0b1e0000-0000-4000-8000-000000000001"
+GREEN = "06ee0000-0000-4000-8000-000000000002"
 GOOD = {
     "dify": {"base_url": "http://127.0.0.1:5001/v1", "dataset_api_key": {"env": "DIFY_KEY"}},
     "s3": {"endpoint_url": "http://127.0.0.1:9000"},
-    "sync": {"bucket": "b", "blue_dataset_id": "x", "green_dataset_id": "y"},
+    "sync": {"bucket": "b", "blue_dataset_id": BLUE, "green_dataset_id": GREEN},
 }
 
 
@@ -68,7 +70,7 @@ GOOD = {
         ({}, {}, "dify.dataset_api_key (environment variable DIFY_KEY)"),
         ({"s3": {"endpoint_url": "localhost:9000"}}, {"DIFY_KEY": "k"}, "s3.endpoint_url"),
         (
-            {"sync": {"bucket": "b", "blue_dataset_id": "x"}},
+            {"sync": {"bucket": "b", "blue_dataset_id": BLUE}},
             {"DIFY_KEY": "k"},
             "sync.blue_dataset_id and sync.green_dataset_id",
         ),

@@ -119,8 +119,13 @@ def test_an_emptied_bucket_never_empties_a_dataset(world):
     assert not first.success and not second.success
     assert world.active() == "blue"
     assert len(world.documents(world.blue)) == 4 and world.documents(world.green) == []
-    check = next(e for e in first.get_asset_check_evaluations() if e.check_name == "deletions_within_limit")
-    assert not check.passed and check.metadata["empty_listing"].value is True
+    guards = {
+        e.asset_key.to_user_string(): e
+        for e in first.get_asset_check_evaluations()
+        if e.check_name == "deletions_within_limit"
+    }
+    standby = guards["sync_plan_green"]  # blue is active, so green is the colour the run would write
+    assert not standby.passed and standby.metadata["empty_listing"].value is True
 
 
 def test_a_plan_deleting_more_than_the_ratio_is_refused(world):

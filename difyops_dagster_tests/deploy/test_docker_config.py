@@ -132,7 +132,7 @@ def test_the_docker_settings_file_loads_with_the_example_values():
         yaml.safe_load((DOCKER / "difyops.yaml").read_text()), env_example(), "docker/difyops.yaml"
     )
     assert settings.storage.local_dir == "/data/artifacts"
-    assert settings.sync is not None and settings.workflows is not None and settings.reports is not None
+    assert settings.sync and settings.video and settings.workflows and settings.reports
     assert settings.notify.slack is not None and settings.notify.run_failures
 
 

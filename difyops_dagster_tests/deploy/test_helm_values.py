@@ -116,10 +116,10 @@ def test_the_pods_settings_run_each_step_in_its_own_pod_and_name_only_real_steps
     assert settings.execution is not None and settings.execution.executor == "k8s_job"
     assert settings.storage.kind == "s3"
     defs = build_definitions(settings)
+    ops = {node.name for job in defs.resolve_all_job_defs() for node in job.graph.node_dict.values()}
     job = defs.resolve_job_def("sync_job")
-    ops = {node.name for node in job.graph.node_dict.values()}
     named = set(settings.execution.k8s.steps)
-    assert named and named <= ops, f"settings name steps that do not exist: {sorted(named - ops)}"
+    assert {"synced_dataset_blue", "video_downloads"} <= named <= ops, f"not steps: {sorted(named - ops)}"
     run_config = dg.validate_run_config(job, {})["execution"]["k8s_job_executor"]
     uploads = run_config["per_step_k8s_config"]["synced_dataset_blue"]["container_config"]["resources"]
     assert uploads["requests"] == {"cpu": "1", "memory": "1Gi"}

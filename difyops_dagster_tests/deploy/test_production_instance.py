@@ -62,6 +62,7 @@ def test_the_production_configuration_runs_assets_sensors_and_failure_notices_on
 ):
     blue = standin.admin.create_dataset("kb-blue")["id"]
     green = standin.admin.create_dataset("kb-green")["id"]
+    videos = standin.admin.create_dataset("kb-videos")["id"]
     standin.admin.create_app(
         "summarize", APP_KEY, workflow={"fail_message": "model endpoint unavailable"}, user_input_form=TEXT_FORM
     )
@@ -98,6 +99,9 @@ def test_the_production_configuration_runs_assets_sensors_and_failure_notices_on
             "SYNC_WEBHOOK_TOKEN": "router-token",
             "SYNC_SENSOR_INTERVAL_S": "10",
             "SLACK_WEBHOOK_URL": slack.url,
+            "VIDEO_DATASET_ID": videos,
+            # No video site here: the sources sensor reports it unreadable and skips, starting nothing.
+            "VIDEO_SOURCE_URL": f"http://127.0.0.1:{free_port()}/feed.xml",
         }
         for key, value in env.items():
             monkeypatch.setenv(key, value)

@@ -1,9 +1,11 @@
 """The README's demo: the local stack with sample data, the main job once, then the Dagster UI.
 
-Starts moto's S3 server on 127.0.0.1:9000 and the Dify stand-in (`--demo`: datasets kb-blue/kb-green, a
-workflow app) on 127.0.0.1:5001, uploads examples/sample-docs to s3://difyops-demo/docs/, runs `sync_job`
-into $DAGSTER_HOME (var/dagster_home, SQLite), then serves `dagster dev` on 127.0.0.1:3000 until Ctrl-C.
-`--no-ui` stops after the sync (used by the test that keeps this command honest).
+Starts moto's S3 server on 127.0.0.1:9000, the Dify stand-in (`--demo`: datasets kb-blue/kb-green/kb-videos, a
+workflow app) on 127.0.0.1:5001 and the sample video site (three videos: manual subtitles, automatic captions,
+none) on 127.0.0.1:8765, uploads examples/sample-docs to s3://difyops-demo/docs/, runs `sync_job` into
+$DAGSTER_HOME (var/dagster_home, SQLite), then serves `dagster dev` on 127.0.0.1:3000 until Ctrl-C, where the
+daemon's video sensor finds the three videos. `--no-ui` stops after the sync (used by the test that keeps this
+command honest).
 """
 
 from __future__ import annotations
@@ -14,13 +16,18 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
+
+import requests
 
 from dify_standin.demo_seed import DEMO_APP_KEY
 from dify_standin.processes import MotoS3Process, StandinProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 BUCKET = "difyops-demo"
+VIDEO_SITE_PORT = 8765  # config/demo.yaml's video source
 
 
 def demo_env(standin: StandinProcess, s3: MotoS3Process, home: Path) -> dict[str, str]:
@@ -49,6 +56,32 @@ def upload_samples(s3: MotoS3Process) -> int:
     return count
 
 
+@contextmanager
+def sample_video_site(python: str, env: dict[str, str]):
+    """The tests' sample video site as its own process, for the demo's video source (feed.xml)."""
+    site = subprocess.Popen(
+        [python, "-m", "difyops_dagster_tests.video.sample_site", "--port", str(VIDEO_SITE_PORT)],
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and site.poll() is None:
+            try:
+                if requests.get(f"http://127.0.0.1:{VIDEO_SITE_PORT}/feed.xml", timeout=2).ok:
+                    break
+            except requests.RequestException:
+                time.sleep(0.3)
+        else:
+            print("demo: the sample video site did not start; the video sensor will report its source", flush=True)
+        yield f"http://127.0.0.1:{VIDEO_SITE_PORT}/feed.xml"
+    finally:
+        os.killpg(site.pid, signal.SIGTERM)
+        site.wait(30)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--no-ui", action="store_true", help="stop after the sync instead of serving the UI")
@@ -70,34 +103,36 @@ def main() -> int:
         )
         print(f"demo: Dify stand-in at {standin.api_url}", flush=True)
         env = {**os.environ, **demo_env(standin, s3, home)}
-        job = [str(bin_dir / "dagster"), "job", "execute", "-m", "difyops_dagster.definitions", "-j", "sync_job"]
-        print("demo: running sync_job (blue/green sync of the sample bucket) ...", flush=True)
-        synced = subprocess.run(job, env=env, cwd=ROOT).returncode
-        print(f"demo: sync_job {'succeeded' if synced == 0 else 'FAILED'}", flush=True)
         if args.no_ui:
-            return synced
-        ui = [
-            str(bin_dir / "dagster"),
-            "dev",
-            "-w",
-            str(ROOT / "workspace.yaml"),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(args.ui_port),
-        ]
-        print(f"demo: Dagster UI on http://127.0.0.1:{args.ui_port} (Ctrl-C stops everything)", flush=True)
-        # dagster dev maps SIGTERM to its SIGINT handler: give it default handlers and its own process group.
-        dev = subprocess.Popen(ui, env=env, cwd=ROOT, start_new_session=True)
+            return run_sync(bin_dir, env)
+        with sample_video_site(sys.executable, env) as feed:
+            print(f"demo: sample videos at {feed}", flush=True)
+            synced = run_sync(bin_dir, env)
+            return serve_ui(bin_dir, env, args.ui_port) or synced
+
+
+def run_sync(bin_dir: Path, env: dict[str, str]) -> int:
+    job = [str(bin_dir / "dagster"), "job", "execute", "-m", "difyops_dagster.definitions", "-j", "sync_job"]
+    print("demo: running sync_job (blue/green sync of the sample bucket) ...", flush=True)
+    synced = subprocess.run(job, env=env, cwd=ROOT).returncode
+    print(f"demo: sync_job {'succeeded' if synced == 0 else 'FAILED'}", flush=True)
+    return synced
+
+
+def serve_ui(bin_dir: Path, env: dict[str, str], port: int) -> int:
+    ui = [str(bin_dir / "dagster"), "dev", "-w", str(ROOT / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)]
+    print(f"demo: Dagster UI on http://127.0.0.1:{port} (Ctrl-C stops everything)", flush=True)
+    # dagster dev maps SIGTERM to its SIGINT handler: give it default handlers and its own process group.
+    dev = subprocess.Popen(ui, env=env, cwd=ROOT, start_new_session=True)
+    try:
+        return dev.wait()
+    except KeyboardInterrupt:
+        os.killpg(dev.pid, signal.SIGTERM)
         try:
-            return dev.wait()
-        except KeyboardInterrupt:
-            os.killpg(dev.pid, signal.SIGTERM)
-            try:
-                dev.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(dev.pid, signal.SIGKILL)
-            return 0
+            dev.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(dev.pid, signal.SIGKILL)
+        return 0
 
 
 if __name__ == "__main__":

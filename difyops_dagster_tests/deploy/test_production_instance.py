@@ -112,7 +112,7 @@ def test_the_production_configuration_runs_assets_sensors_and_failure_notices_on
         assert "local_dir: /data/artifacts" in settings
         (tmp_path / "difyops.yaml").write_text(settings.replace("/data/artifacts", str(storage_dir)))
 
-        # The upgrade step of docs/deployment.md, then the instance as every container sees it.
+        # The upgrade step of the README (Operations), then the instance as every container sees it.
         migrate = dagster_command("dagster", "instance", "migrate")
         assert command_succeeds(migrate, env, home, timeout=STEP_WAIT_S)
         info = dg.DagsterInstance.from_config(str(home))

@@ -47,5 +47,12 @@ def verify_dataset(
         stale=tuple(sorted(k for k in expected if k in keys and k not in current)),
         duplicates=tuple(sorted(k for k, n in keys.items() if n > 1)),
         not_indexed=tuple(sorted(d.source_key or d.name for d in documents if d.in_progress)),
-        errors=tuple(sorted(d.source_key or d.name for d in documents if d.indexing_status == "error")),
+        errors=tuple(sorted(_indexing_error(d) for d in documents if d.indexing_status == "error")),
     )
+
+
+def _indexing_error(document: DatasetDocument) -> str:
+    """The source key with Dify's own reason: an operator reading the failed check needs the why, not only the
+    which (the reason is otherwise only on the document's page in Dify)."""
+    key = document.source_key or document.name
+    return f"{key} (Dify: {document.error})" if document.error else key

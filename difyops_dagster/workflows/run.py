@@ -129,7 +129,7 @@ def run_blocking(
             raise WorkflowStartError(
                 exc,
                 f"Dify did not answer within {timeout_s:g} s; the run may still be going "
-                "(Dify cannot stop blocking runs: use response_mode streaming for stoppable runs)",
+                f"(Dify cannot stop blocking runs: use response_mode streaming for stoppable runs): {exc}",
             ) from None
         raise WorkflowStartError(exc, _start_failure(exc)) from None
     except BaseException:

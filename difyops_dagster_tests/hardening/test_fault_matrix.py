@@ -20,6 +20,7 @@ import dagster as dg
 import pytest
 
 from difyops_dagster.sync import assets as sync_assets
+from difyops_dagster.workflows import run as workflow_run
 from difyops_dagster_tests.hardening.fault_kinds import (
     DIFY_OVERRIDES,
     FAULTS,
@@ -37,6 +38,8 @@ from difyops_dagster_tests.hardening.sync_world import (
     seed,
     snapshot,
 )
+from difyops_dagster_tests.hardening.workflow_world import APPS, WorkflowWorld, create_app, log_texts, recorded_run
+from difyops_dagster_tests.hardening.workflow_world import key as workflow_key
 from difyops_dagster_tests.sync.conftest import KEY_VAR, SyncWorld
 
 pytestmark = [
@@ -203,3 +206,61 @@ def test_s3_fault(matrix_world, s3_proxy, record_property, cell: str):
 
     run_sync_cell(world, record_property, expect, False, lambda: all(rule.fired for rule in rules))
     assert set(NEW) >= {k for k in world.keys_in(world.blue)}
+
+
+# ---------------------------------------------------------------- workflow runs
+
+
+@dataclass(frozen=True)
+class AppCall:
+    call: Call
+    app: str
+    mode: str = "streaming"
+
+
+WORKFLOW_CALLS = [
+    AppCall(Call("app parameters", "GET", "/parameters$"), "quick"),
+    AppCall(Call("workflow run streaming", "POST", "/workflows/run$"), "quick"),
+    AppCall(Call("workflow run blocking", "POST", "/workflows/run$"), "quick", "blocking"),
+    AppCall(Call("workflow run detail", "GET", f"/workflows/run/{ID}$"), "patient"),
+    AppCall(Call("workflow task stop", "POST", "/workflows/tasks/[^/]+/stop$"), "endless"),
+]
+
+
+@pytest.fixture
+def workflow_instance(standin, monkeypatch):
+    for app in APPS:
+        monkeypatch.setenv(f"{app.upper()}_KEY", workflow_key(app))
+    monkeypatch.setattr(workflow_run, "STOP_GRACE_S", 2.0)  # production gives Dify 30 s to report a stopped run
+    with dg.DagsterInstance.ephemeral() as instance:
+        yield instance
+
+
+@pytest.mark.scoreboard("faults")
+@pytest.mark.parametrize(
+    ("app_call", "fault"),
+    [pytest.param(a, f, id=f"{a.call.name} x {f.name}") for a in WORKFLOW_CALLS for f in FAULTS],
+)
+def test_workflow_call_fault(standin, workflow_instance, record_property, app_call: AppCall, fault: Fault):
+    call = app_call.call
+    world = WorkflowWorld(standin, workflow_instance, app_call.app, create_app(standin, app_call.app), app_call.mode)
+    standin.admin.set_faults(fault.rules(call.path, call.method))
+
+    result = world.materialize()
+
+    assert sum(rule["fired"] for rule in standin.admin.faults()) >= 1, f"{call.name} was never called"
+    runs = world.runs()
+    assert len(runs) <= 1, "a workflow that may have started is never run a second time"
+    recorded = recorded_run(result, app_call.app)
+    good = "stopped" if app_call.app == "endless" else "succeeded"
+    if recorded == (runs[0]["id"], good) if runs else False:
+        assert result.success == (good == "succeeded")
+        assert runs[0]["status"] == good or good == "stopped"
+        record_property("converged", 1)
+        return
+    assert not fault.must_converge, f"this fault must be absorbed: {error_texts(result)}"
+    texts = error_texts(result) + log_texts(workflow_instance, result.run_id)
+    assert names_call_and_code(texts, call.endpoint, fault.code or "?"), f"no failure names {call.name}: {texts}"
+    if recorded is not None:  # what was recorded is Dify's own run, never a guess
+        assert runs and recorded[0] == runs[0]["id"]
+    record_property("failed_with_a_clear_message", 1)

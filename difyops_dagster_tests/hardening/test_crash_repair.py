@@ -1,0 +1,166 @@
+"""Crash repair: a run process killed with SIGKILL anywhere is repaired by the next run, with no duplicate
+document, no lost file and no half-written report (issue 9's "crashes" scoreboard; one cell per kill point).
+
+The killed run is a real process of its own (forked by crash_runner.py, a server that imported everything once)
+and its whole process group gets SIGKILL the moment the outside world shows the chosen point: the k-th upload,
+delete, metadata write, list page or indexing poll has reached the stand-in; the colour object in the bucket
+changed; the video site served its n-th file; the report folder or bucket holds n files. The points come from a
+seeded RNG, so a red cell replays the same way. Seed 000 replaced its listing before uploading and flipped its
+colour before syncing, so a crash lost files or left traffic on a broken dataset; here the truth is re-read from
+S3 and Dify.
+
+Sync: one bucket of 300 files per worker, changed a little before each cycle (edits, deletes, new files), 20 kill
+points spread over listing, deletes, uploads, metadata writes, the indexing wait and the promotion. After each
+kill: the active colour is untouched, or (killed after the promotion) it is the standby and holds the bucket
+exactly. After the repair run: it succeeded, the colour it synced holds the bucket exactly and is active, the
+other holds its own last sync exactly, with one indexed document per file and no duplicate name or key.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator
+
+import dagster as dg
+import pytest
+
+from difyops_dagster_tests.hardening.crash_sync import SyncBench
+from difyops_dagster_tests.hardening.crashes import (
+    SYNC_CALLS,
+    RunServer,
+    SlowWebhook,
+    calls_seen,
+    count_calls,
+    kill_when,
+)
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.filterwarnings("ignore:InitResourceContext.dagster_run is deprecated:DeprecationWarning"),
+]
+
+SEED = 20269
+KILL_LATENCY_MS = 10
+INDEXING_S = 0.1
+# Where the 20 kills of the sync land; the order (and each point's offset within its phase) comes from the seed.
+# The first cycle is the first sync of all 300 files into an empty colour, so it is killed mid-upload.
+_MIX = ["listing"] * 2 + ["delete"] * 3 + ["upload"] * 6 + ["metadata"] * 3 + ["indexing"] * 3 + ["promotion"] * 2
+random.Random(SEED).shuffle(_MIX)
+SYNC_PHASES = ["upload", *sorted(_MIX[:2], key=lambda p: p == "delete"), *_MIX[2:]]  # cycle 2 has no deletes yet
+
+
+@pytest.fixture(scope="module")
+def environ() -> Iterator[pytest.MonkeyPatch]:
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+@pytest.fixture(scope="module")
+def run_server(tmp_path_factory) -> Iterator[RunServer]:
+    server = RunServer(tmp_path_factory.mktemp("crash-runs") / "server.log")
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def webhook() -> Iterator[SlowWebhook]:
+    receiver = SlowWebhook()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture(scope="module")
+def sync_bench(standin_server, s3_server, run_server, tmp_path_factory, webhook, environ) -> SyncBench:
+    standin_server.admin.reset()
+    bench = SyncBench(standin_server, s3_server, run_server, tmp_path_factory.mktemp("crash-sync"), webhook, SEED)
+    for name, value in bench.env.items():
+        environ.setenv(name, value)
+    return bench
+
+
+@pytest.fixture
+def quiet_standin(standin_server) -> Iterator[None]:
+    """Latency, indexing time and faults are this cycle's; whatever happens, the next test gets them cleared."""
+    admin = standin_server.admin
+    admin.clear_faults()
+    admin.set_latency(0)
+    admin.set_indexing(seconds=INDEXING_S, error_names="")
+    admin.clear_request_log()
+    yield
+    admin.clear_faults()
+    admin.set_latency(0)
+    admin.set_indexing(seconds=0)
+
+
+def _sync_kill_point(bench: SyncBench, phase: str, rng: random.Random, standby: str) -> tuple[str, int]:
+    planned = bench.planned(standby)
+    if phase == "listing":
+        return "list", rng.randint(1, 2)
+    if phase == "delete":
+        return "delete", rng.randint(1, max(1, planned["delete"]))
+    if phase == "upload":
+        return "upload", rng.randint(1, planned["upload"])
+    if phase == "metadata":
+        return "metadata", rng.randint(1, max(1, planned["upload"] // 50))
+    if phase == "indexing":
+        return "indexing", rng.randint(1, planned["upload"])
+    return "promotion", 1
+
+
+@pytest.mark.scoreboard("crashes")
+@pytest.mark.xdist_group("crash-sync")
+@pytest.mark.parametrize("cycle", range(len(SYNC_PHASES)), ids=[f"{i:02d}-{p}" for i, p in enumerate(SYNC_PHASES)])
+def test_a_sync_of_300_files_killed_anywhere_is_repaired_by_the_next_run(
+    sync_bench: SyncBench, quiet_standin, webhook, record_property, cycle
+):
+    bench, admin = sync_bench, sync_bench.admin
+    bench.recover_if_reset()
+    rng = random.Random(SEED * 100 + cycle)
+    if cycle > 0:
+        bench.change()
+    before = bench.state()
+    standby = before.standby
+    kind, point = _sync_kill_point(bench, SYNC_PHASES[cycle], rng, standby)
+    planned = bench.planned(standby)
+    record_property("kill_point", f"{kind} #{point} (planned {planned})")
+
+    def reached() -> bool:
+        if kind == "promotion":
+            return bench.state().active != before.active
+        return calls_seen(admin, SYNC_CALLS)[kind] >= point
+
+    count_calls(admin, SYNC_CALLS, KILL_LATENCY_MS)
+    webhook.hold_s = 5.0 if kind == "promotion" else 0.0
+    started = time.monotonic()
+    run = bench.launch()
+    killed = kill_when(run, reached)
+    record_property("killed_after_s", round(time.monotonic() - started, 1))
+    seen = calls_seen(admin, SYNC_CALLS)
+    webhook.hold_s = 0.0
+    admin.clear_faults()
+    record_property("seen_at_kill", seen)
+    assert killed, f"the run ended before its kill point {kind} #{point}:\n{run.tail()}"
+    record_property("kills", 1)
+
+    after_kill = bench.state()
+    if after_kill.active == before.active:
+        if before.active is not None:
+            assert bench.problems(before.active, bench.expected[before.active]) == [], "the killed run wrote active"
+    else:
+        assert kind == "promotion" and after_kill.active == standby, f"colour moved at {kind}: {after_kill}"
+        assert bench.problems(standby, bench.files) == [], "the colour moved to a dataset that is not exact"
+        bench.expected[standby] = dict(bench.files)
+
+    started = time.monotonic()
+    with dg.instance_for_test() as instance:
+        result = bench.repair_run(instance)
+    record_property("repair_s", round(time.monotonic() - started, 1))
+    assert result.success, "the repair run must pass every check"
+    repaired = bench.state().active
+    assert repaired is not None and repaired != after_kill.active, "the repair run promotes the colour it synced"
+    bench.expected[repaired] = dict(bench.files)
+    other = "green" if repaired == "blue" else "blue"
+    problems = bench.problems(repaired, bench.files) + bench.problems(other, bench.expected[other])
+    assert problems == [], problems[:10]
+    record_property("repaired", 1)

@@ -40,6 +40,10 @@ from urllib3.util import Retry
 from difyops_dagster.dify.errors import error_from_exception, error_from_response, malformed
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+# Connections kept per host: the most calls one client has in flight (`sync.upload_concurrency` allows 64). With
+# fewer, every call beyond the pool opened a fresh connection and closed it afterwards (urllib3: "Connection pool
+# is full, discarding connection"), 179 times over the two 400-file syncs of hardening/test_load.py.
+POOL_MAXSIZE = 64
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,7 @@ def _retry(options: TransportOptions, safe: bool) -> Retry:
 
 def _session(options: TransportOptions, safe: bool, api_key: str) -> requests.Session:
     session = requests.Session()
-    adapter = HTTPAdapter(max_retries=_retry(options, safe), pool_connections=4, pool_maxsize=32)
+    adapter = HTTPAdapter(max_retries=_retry(options, safe), pool_connections=4, pool_maxsize=POOL_MAXSIZE)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["Authorization"] = f"Bearer {api_key}"

@@ -2,6 +2,11 @@
 
 One stand-in and one S3 server per test process (xdist worker); each test gets a clean stand-in state and a
 bucket of its own, so tests never see each other's data.
+
+`s3_server` is moto. The sync and storage folders override it with one parametrized over every server in
+`S3_SERVERS` (ids `moto`, `seaweedfs`, each a session fixture `<id>_s3_server`), so those suites show the product
+relies on S3 itself and not on one server's quirks. A test parametrized onto SeaweedFS is a cell of the `second_s3`
+scoreboard. The SeaweedFS server starts only in a worker that runs such a test.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from dify_standin.processes import MotoS3Process, StandinProcess
+from dify_standin.processes import MotoS3Process, SeaweedS3Process, StandinProcess
 
 S3_ENV = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
 
@@ -30,9 +35,29 @@ def standin(standin_server: StandinProcess) -> StandinProcess:
 
 
 @pytest.fixture(scope="session")
-def s3_server() -> Iterator[MotoS3Process]:
+def moto_s3_server() -> Iterator[MotoS3Process]:
     with MotoS3Process() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def seaweedfs_s3_server() -> Iterator[SeaweedS3Process]:
+    with SeaweedS3Process() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def s3_server(moto_s3_server: MotoS3Process) -> MotoS3Process:
+    return moto_s3_server
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test parametrized onto SeaweedFS (`s3_server`, or a fixture of its own such as the artifact `store`) is one
+    cell of the `second_s3` scoreboard."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "seaweedfs" in [v for v in callspec.params.values() if isinstance(v, str)]:
+            item.add_marker(pytest.mark.scoreboard("second_s3"))
 
 
 @pytest.fixture

@@ -1,18 +1,26 @@
-"""The artifact store behaves the same on a local folder and on a real S3 server: atomic writes, listing, delete."""
+"""The artifact store behaves the same on a local folder and on real S3 servers (moto, SeaweedFS): atomic writes,
+listing, delete."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
+from dify_standin.processes import S3_SERVERS
 from difyops_dagster.storage.artifacts import LocalArtifactStore, S3ArtifactStore
 
 
-@pytest.fixture(params=["local", "s3"])
+@pytest.fixture(params=["local", *S3_SERVERS])
 def store(request, tmp_path):
+    """A local folder, or a fresh bucket on one of the S3 servers (a param of its own, not `s3_server`: the local
+    variant needs no server)."""
     if request.param == "local":
         return LocalArtifactStore(tmp_path / "artifacts")
-    client = request.getfixturevalue("s3_client")
-    return S3ArtifactStore(client, request.getfixturevalue("bucket"), "reports")
+    client = request.getfixturevalue(f"{request.param}_s3_server").client()
+    bucket = f"test-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=bucket)
+    return S3ArtifactStore(client, bucket, "reports")
 
 
 def test_written_bytes_read_back_and_missing_keys_are_none(store):

@@ -22,6 +22,7 @@ from difyops_dagster.dify.errors import DifyError
 from difyops_dagster.reports.rows import in_window, row_from_log, with_node_executions, with_run_detail
 
 CREDENTIAL_STATUSES = (401, 403)
+NODE_ROUTE = "GET /console/api/apps/{app_id}/workflow-runs/{run_id}/node-executions"
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,10 @@ def _per_run(
 
 
 def _failure_note(what: str, errors: list[DifyError], attempted: int) -> str:
+    """Names the call (the route, ids left out: one note covers many runs) and the first error's status and code."""
     first = errors[0]
-    cause = f"HTTP {first.status}, {first.code}: {first.message}"
+    shown = f"HTTP {first.status}" if first.status is not None else "no response"
+    cause = f"{shown}, {first.code}: {first.message}"
     return f"{what} failed for {len(errors)} of {attempted} runs (first: {cause})"
 
 
@@ -116,7 +119,7 @@ def enrich_rows(
             head, lambda r: with_run_detail(r, client.get_workflow_run(r["run_id"])), options.workers
         )
         if errors:
-            notes.append(_failure_note("run details", errors, len(head)))
+            notes.append(_failure_note("run details (GET /workflows/run/{id})", errors, len(head)))
     if options.node_executions:
         head = _with_costs(head, console, app_id, options, notes)
     by_id = {row["run_id"]: row for row in head}
@@ -145,7 +148,7 @@ def _with_costs(
     if errors and any(e.status in CREDENTIAL_STATUSES for e in errors):
         notes.append(f"cost unavailable for {len(errors)} runs: console session rejected ({errors[0].message})")
     elif errors:
-        notes.append(_failure_note("node executions", errors, len(rows)))
+        notes.append(_failure_note(f"node executions ({NODE_ROUTE})", errors, len(rows)))
     return enriched
 
 

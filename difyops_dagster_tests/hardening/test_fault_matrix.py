@@ -29,6 +29,8 @@ from difyops_dagster_tests.hardening.fault_kinds import (
     error_texts,
     names_call_and_code,
 )
+from difyops_dagster_tests.hardening.report_world import ENV as REPORT_ENV
+from difyops_dagster_tests.hardening.report_world import report_texts, seed_day
 from difyops_dagster_tests.hardening.s3_fault_proxy import S3Fault, S3FaultProxy
 from difyops_dagster_tests.hardening.sync_world import (
     NEW,
@@ -57,10 +59,11 @@ class Call:
     method: str
     path: str  # searched in the request path; also how the client names the call in its errors
     scenario: str = "change"
+    named: str | None = None  # how the failure names the call, when not as `METHOD /path failed`
 
     @property
     def endpoint(self) -> str:
-        return f"{self.method} {self.path.removesuffix('$')} failed"
+        return self.named or f"{self.method} {self.path.removesuffix('$')} failed"
 
 
 SYNC_CALLS = [
@@ -263,4 +266,49 @@ def test_workflow_call_fault(standin, workflow_instance, record_property, app_ca
     assert names_call_and_code(texts, call.endpoint, fault.code or "?"), f"no failure names {call.name}: {texts}"
     if recorded is not None:  # what was recorded is Dify's own run, never a guess
         assert runs and recorded[0] == runs[0]["id"]
+    record_property("failed_with_a_clear_message", 1)
+
+
+# ---------------------------------------------------------------- workflow-log reports
+
+REPORT_CALLS = [
+    Call("workflow logs", "GET", "/workflows/logs$"),
+    Call(
+        "report run detail", "GET", f"/workflows/run/{ID}$", named=r"run details \(GET /workflows/run/\{id\}\) failed"
+    ),
+    Call("console login", "POST", "/console/api/login$", named="POST /login failed"),
+    Call(
+        "console node executions",
+        "GET",
+        f"/console/api/apps/{ID}/workflow-runs/{ID}/node-executions$",
+        named=r"node executions \(GET /console/api/apps/\{app_id\}/workflow-runs/\{run_id\}/node-executions\) failed",
+    ),
+]
+
+
+@pytest.mark.scoreboard("faults")
+@pytest.mark.parametrize(("call", "fault"), cells(REPORT_CALLS))
+def test_report_call_fault(standin, monkeypatch, tmp_path, record_property, call: Call, fault: Fault):
+    for name, value in REPORT_ENV.items():
+        monkeypatch.setenv(name, value)
+    with dg.DagsterInstance.ephemeral() as instance:
+        world = seed_day(standin, instance, str(tmp_path))
+        standin.admin.set_faults(fault.rules(call.path, call.method))
+
+        result = world.materialize()
+
+    assert sum(rule["fired"] for rule in standin.admin.faults()) >= 1, f"{call.name} was never called"
+    day = world.stored()
+    assert day is not None, "the day is stored as fetched or as unavailable, never left unsaid"
+    texts = report_texts(result) + error_texts(result)
+    if day.status.ok:
+        assert sorted(row["run_id"] for row in day.rows) == sorted(world.run_ids), "the rows are the day's logs"
+        enriched = all(row["inputs"] is not None and row["cost"] is not None for row in day.rows)
+        if enriched and not day.status.notes:
+            record_property("converged", 1)
+            return
+    else:
+        assert day.rows == [] and day.status.error, "an unreadable day is marked so, never stored as empty"
+    assert not fault.must_converge, f"this fault must be absorbed: {texts}"
+    assert names_call_and_code(texts, call.endpoint, fault.code or "?"), f"no note names {call.name}: {texts}"
     record_property("failed_with_a_clear_message", 1)

@@ -120,7 +120,8 @@ def test_per_run_enrichment_failures_are_counted_in_a_note(standin, app_id):
     options = EnrichOptions(run_details=True, node_executions=False, workers=2)
     fetched = fetch_app_logs(app_client(standin, KEY), DAY.start, DAY.end, LogFilter(), NO_CONSOLE, None, options)
     assert fetched.notes == (
-        "run details failed for 2 of 4 runs (first: HTTP 500, internal_server_error: Injected fault 500)",
+        "run details (GET /workflows/run/{id}) failed for 2 of 4 runs (first: HTTP 500, internal_server_error: "
+        "Injected fault 500)",
     )
     assert [r["inputs"] is None for r in fetched.rows] == [True, True, False, False]
 

@@ -13,8 +13,10 @@ import time
 from typing import Any
 
 import dagster as dg
+from botocore.exceptions import BotoCoreError, ClientError
 from dagster_aws.s3 import S3Resource
 
+from difyops_dagster.dify.errors import DifyError
 from difyops_dagster.dify.resource import DifyResource
 from difyops_dagster.storage.s3_listing import iter_s3_objects
 from difyops_dagster.sync.apply import ApplyOptions, apply_sync_plan, read_dataset, wait_until_settled
@@ -70,8 +72,11 @@ def build_sync_assets(settings: SyncSettings) -> list[dg.AssetsDefinition]:
     def s3_objects(context: dg.AssetExecutionContext, s3: S3Resource) -> dg.Output[SourceListing]:
         """Every object under the configured bucket and prefix (all pages): accepted for upload, or rejected with
         the reason (type not supported, too large, empty)."""
-        listing, preview = list_source(settings, s3.get_client())
         location = f"s3://{settings.bucket}/{settings.prefix}"
+        try:
+            listing, preview = list_source(settings, s3.get_client())
+        except (ClientError, BotoCoreError) as exc:  # botocore's text names neither the bucket nor the prefix
+            raise dg.Failure(f"could not list {location} (sync.bucket / sync.prefix): {exc}") from exc
         context.log.info(f"{location}: {len(listing.accepted)} accepted, {len(listing.rejected)} rejected objects")
         return dg.Output(listing, metadata=listing_metadata(listing, preview, location))
 
@@ -97,7 +102,15 @@ def _target_assets(settings: SyncSettings, target: str, dataset_id: str) -> list
         "and fingerprint each one carries in Dify metadata.",
     )
     def dify_documents(context: dg.AssetExecutionContext, dify: DifyResource) -> dg.Output[DatasetSnapshot]:
-        snapshot = read_dataset(dify.dataset_client(), dataset_id)
+        try:
+            snapshot = read_dataset(dify.dataset_client(), dataset_id)
+        except DifyError as exc:
+            if exc.status in (401, 403) and not exc.retryable:  # Dify's message names no setting
+                raise dg.Failure(
+                    f"Dify refused the dataset key reading {dataset_id}: {exc} (check dify.dataset_api_key)",
+                    allow_retries=False,
+                ) from None
+            raise
         context.log.info(f"{dataset_id}: {len(snapshot.documents)} documents")
         return dg.Output(snapshot, metadata=snapshot_metadata(snapshot))
 

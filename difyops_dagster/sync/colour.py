@@ -77,7 +77,10 @@ def load_state(s3: Any, bucket: str, key: str) -> ColourState:
         if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
             return ColourState()
         raise
-    return ColourState.from_json(body)
+    try:
+        return ColourState.from_json(body)
+    except (ValueError, TypeError) as exc:  # an unknown colour, or not the JSON we write: say which object
+        raise ValueError(f"s3://{bucket}/{key}: {exc}") from None
 
 
 def save_state(s3: Any, bucket: str, key: str, state: ColourState) -> None:

@@ -27,6 +27,7 @@ from difyops_dagster.video.metadata import dataset_metadata, document_metadata, 
 from difyops_dagster.video.resources import VideoSiteAccessResource
 from difyops_dagster.video.transcribe import TranscriptionUnavailable, build_transcriber
 from difyops_dagster.video.transcript import TranscriptError, parse_subtitles
+from difyops_dagster.video.ytdl import scrub
 
 GROUP = "video"
 VIDEOS = dg.DynamicPartitionsDefinition(name="videos")
@@ -85,7 +86,9 @@ def build_video_assets(settings: VideoSettings) -> list[dg.AssetsDefinition]:
                 refresh=config.refresh,
             )
         except DownloadFailed as exc:
-            raise dg.Failure(f"{key}: {exc}", allow_retries=exc.retryable) from None
+            # The video's own URL (scrubbed like every yt-dlp message), so the operator can open what failed.
+            where = scrub(ref.url, video_site_access.ytdl_options(settings).secrets())
+            raise dg.Failure(f"{key} ({where}): {exc}", allow_retries=exc.retryable) from None
         except TranscriptionUnavailable as exc:
             raise dg.Failure(f"{key}: transcription is configured but cannot run: {exc}", allow_retries=False) from None
         record = outcome.record

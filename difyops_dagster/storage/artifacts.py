@@ -7,6 +7,7 @@ later run would trust. Keys are relative, `/`-separated and never start with `/`
 
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
 from collections.abc import Iterator
@@ -58,6 +59,10 @@ class LocalArtifactStore:
     def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> str:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
+        # A temp file of this key that is already there was left by a writer killed mid-write (SIGKILL skips the
+        # cleanup below): hidden, never read, never expired by retention, so the next write of the key removes it.
+        for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+            leftover.unlink(missing_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as handle:

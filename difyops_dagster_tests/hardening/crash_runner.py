@@ -65,12 +65,18 @@ def _child(request: dict) -> int:
 
     os.environ.update(request["env"])
     defs = build_definitions(load_settings())
-    ok = True
     with dg.DagsterInstance.get() as instance:
-        for step in request["steps"]:
-            kind, _, spec = step.partition("=")
-            ok = (_run_job(defs, instance, spec) if kind == "job" else _run_sensor(defs, instance, spec)) and ok
-    return 0 if ok else 1
+        return 0 if run_steps(defs, instance, request["steps"]) else 1
+
+
+def run_steps(defs, instance, steps: list[str]) -> bool:
+    """The steps in order (all of them, even after a failure); True when every one succeeded. The tests' repair
+    runs call this in their own process."""
+    ok = True
+    for step in steps:
+        kind, _, spec = step.partition("=")
+        ok = (_run_job(defs, instance, spec) if kind == "job" else _run_sensor(defs, instance, spec)) and ok
+    return ok
 
 
 def _fork(request: dict) -> int:

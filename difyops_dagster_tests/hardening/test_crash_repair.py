@@ -25,6 +25,14 @@ from collections.abc import Iterator
 import dagster as dg
 import pytest
 
+from difyops_dagster_tests.hardening.crash_reports import (
+    REPORT_CALLS,
+    REPORTS,
+    ReportBench,
+    half_written,
+    leftovers,
+    report_files,
+)
 from difyops_dagster_tests.hardening.crash_sync import SyncBench
 from difyops_dagster_tests.hardening.crashes import (
     SYNC_CALLS,
@@ -71,8 +79,15 @@ def webhook() -> Iterator[SlowWebhook]:
 
 
 @pytest.fixture(scope="module")
-def sync_bench(standin_server, s3_server, run_server, tmp_path_factory, webhook, environ) -> SyncBench:
+def fresh_standin(standin_server):
+    """The worker's stand-in, reset once for this module (each bench notices a later reset and starts again)."""
     standin_server.admin.reset()
+    return standin_server
+
+
+@pytest.fixture(scope="module")
+def sync_bench(fresh_standin, s3_server, run_server, tmp_path_factory, webhook, environ) -> SyncBench:
+    standin_server = fresh_standin
     bench = SyncBench(standin_server, s3_server, run_server, tmp_path_factory.mktemp("crash-sync"), webhook, SEED)
     for name, value in bench.env.items():
         environ.setenv(name, value)
@@ -163,4 +178,58 @@ def test_a_sync_of_300_files_killed_anywhere_is_repaired_by_the_next_run(
     other = "green" if repaired == "blue" else "blue"
     problems = bench.problems(repaired, bench.files) + bench.problems(other, bench.expected[other])
     assert problems == [], problems[:10]
+    record_property("repaired", 1)
+
+
+# --- reports --------------------------------------------------------------------------------------------------------
+
+# (storage, phase): killed while fetching the week's logs from Dify, or while writing the 28 report files.
+REPORT_POINTS = [("local", "fetch"), ("local", "publish"), ("local", "publish"), ("s3", "fetch"), ("s3", "publish")]
+
+
+@pytest.fixture(scope="module")
+def report_bench(fresh_standin, s3_server, run_server, tmp_path_factory, environ) -> ReportBench:
+    bench = ReportBench(fresh_standin, s3_server, run_server, tmp_path_factory.mktemp("crash-reports"))
+    for name, value in bench.env.items():
+        environ.setenv(name, value)
+    return bench
+
+
+@pytest.mark.scoreboard("crashes")
+@pytest.mark.xdist_group("crash-video-reports")
+@pytest.mark.parametrize(
+    "cycle", range(len(REPORT_POINTS)), ids=[f"{s}-{p}-{i}" for i, (s, p) in enumerate(REPORT_POINTS)]
+)
+def test_a_report_run_killed_anywhere_leaves_no_half_written_report_and_the_next_run_writes_them_all(
+    report_bench: ReportBench, quiet_standin, record_property, cycle
+):
+    bench, admin = report_bench, report_bench.standin.admin
+    bench.ensure_app()
+    reference = bench.reference_files()
+    kind, phase = REPORT_POINTS[cycle]
+    storage, store = bench.storage(kind, f"cycle-{cycle}")
+    rng = random.Random(SEED * 1000 + cycle)
+    point = rng.randint(5, 60) if phase == "fetch" else rng.randint(1, len(reference) - 1)
+    record_property("kill_point", f"{kind} {phase} #{point}")
+
+    def reached() -> bool:
+        if phase == "fetch":
+            return calls_seen(admin, REPORT_CALLS)["dify"] >= point
+        return len(list(store.list(REPORTS))) >= point
+
+    count_calls(admin, REPORT_CALLS, 0)
+    run = bench.launch(storage)
+    killed = kill_when(run, reached)
+    written = len(list(store.list(REPORTS)))
+    record_property("seen_at_kill", {**calls_seen(admin, REPORT_CALLS), "report_files": written})
+    admin.clear_faults()
+    assert killed, f"the report run ended before its kill point:\n{run.tail()}"
+    record_property("kills", 1)
+    assert half_written(store, reference) == [], "the killed run left a half-written report"
+    record_property("temp_files_at_kill", leftovers(store))
+
+    assert bench.run_in_process(storage), "the repair run must succeed"
+    assert half_written(store, reference) == []
+    assert leftovers(store) == [], "the repair run leaves no half-written temp file behind"
+    assert report_files(store) == reference, "after the repair every report file is there, whole"
     record_property("repaired", 1)

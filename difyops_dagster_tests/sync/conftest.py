@@ -1,4 +1,11 @@
-"""A sync world: the stand-in with blue and green datasets, a moto bucket, settings and Definitions over them."""
+"""A sync world: the stand-in with blue and green datasets, a bucket, settings and Definitions over them.
+
+Every sync test that touches S3 runs once per server in `S3_SERVERS` (`[moto]`, `[seaweedfs]`), except
+- `slow` tests (the CLI runs killed mid-sync in test_crash_repair.py, minutes each on two cores): they repair what
+  a killed process left in Dify, and their S3 side (listing, GET, the colour-state object) is the one every other
+  sync test already takes on both servers;
+- tests already a cell of another hardening suite's scoreboard: a test is one cell of one suite.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ from typing import Any
 import dagster as dg
 import pytest
 
+from dify_standin.processes import S3_SERVERS
 from difyops_dagster.definitions import build_definitions
 from difyops_dagster.settings import Settings, parse_settings
 from difyops_dagster.sync.colour import ColourState, load_state
@@ -97,6 +105,18 @@ class SyncWorld:
             for r in self.standin.admin.request_log()
             if r["method"] in ("POST", "PATCH", "DELETE") and "/metadata" not in r["path"]
         ]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    marked = metafunc.definition.get_closest_marker
+    if "s3_server" in metafunc.fixturenames and marked("slow") is None and marked("scoreboard") is None:
+        metafunc.parametrize("s3_server", list(S3_SERVERS), indirect=True)
+
+
+@pytest.fixture
+def s3_server(request: pytest.FixtureRequest):
+    """The S3 server of this parametrization (moto when the test is not parametrized)."""
+    return request.getfixturevalue(f"{getattr(request, 'param', 'moto')}_s3_server")
 
 
 @pytest.fixture

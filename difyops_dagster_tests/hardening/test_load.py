@@ -109,9 +109,12 @@ class Footprint:
 def big_bucket() -> Iterator[FilledMotoS3Process]:
     server = FilledMotoS3Process(LOAD_BUCKET, OBJECTS)
     started = time.perf_counter()
-    with server.start(timeout=600):
+    server.start(timeout=600)  # not `with`: its __enter__ would start a second server with the default timeout
+    try:
         server.fill_seconds = time.perf_counter() - started
         yield server
+    finally:
+        server.stop()
 
 
 @pytest.mark.scoreboard("load")

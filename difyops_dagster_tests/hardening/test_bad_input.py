@@ -26,6 +26,7 @@ import pytest
 import yaml
 
 from dify_standin.processes import free_port
+from difyops_dagster.definitions import build_definitions
 from difyops_dagster.notify.defs import build_defs as build_notify_defs
 from difyops_dagster.notify.message import Notification
 from difyops_dagster.settings import SettingsError, load_settings, parse_settings
@@ -389,9 +390,6 @@ def test_a_key_of_1000_characters_is_synced_under_a_dify_sized_name(world):
     (doc,) = [d for d in world.documents(world.blue) if d["metadata"]["source_key"] == long_key]
     assert len(doc["name"]) <= 200 and doc["name"].endswith(".md")
     assert world.keys_in(world.blue) == sorted([long_key, "docs/short.md"])
-    assert world.run().success  # green gets it too; and a third run re-uploads nothing
-    world.standin.admin.clear_request_log()
-    assert world.run().success and world.writes() == []
 
 
 @CELL
@@ -420,7 +418,7 @@ def test_a_png_named_pdf_is_reported_by_key_and_never_promoted(world):
     world.put("docs/scan.pdf", PNG)
     world.put("docs/f3.md", "# a good new file")
     result = world.run()
-    assert not result.success or world.active() == "blue"
+    assert not result.success
     check = _failed_check(result, "no_error_documents")
     assert "docs/scan.pdf" in check.description
     assert world.active() == "blue"  # the colour holding the bad file does not serve
@@ -548,11 +546,9 @@ def test_one_app_with_bad_inputs_is_reported_and_the_other_apps_still_run(apps, 
 @CELL
 def test_a_wrong_app_key_is_named_by_its_variable_and_never_shown(apps, standin, instance, monkeypatch):
     monkeypatch.setenv("SUMMARIZE_KEY", f"app-{MARK}-wrong")
-    APP_ENV_WRONG = {**APP_ENV, "SUMMARIZE_KEY": f"app-{MARK}-wrong"}
-    from difyops_dagster.definitions import build_definitions
-
+    wrong_env = {**APP_ENV, "SUMMARIZE_KEY": f"app-{MARK}-wrong"}
     job = (
-        build_definitions(parse_settings(apps, APP_ENV_WRONG))
+        build_definitions(parse_settings(apps, wrong_env))
         .resolve_implicit_global_asset_job_def()
         .get_subset(asset_selection={dg.AssetKey("workflow_run_summarize")})
     )

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 import dagster as dg
 import pytest
 
+from difyops_dagster.storage.artifacts import LocalArtifactStore
 from difyops_dagster_tests.hardening.crash_reports import (
     REPORT_CALLS,
     REPORTS,
@@ -34,14 +35,18 @@ from difyops_dagster_tests.hardening.crash_reports import (
     report_files,
 )
 from difyops_dagster_tests.hardening.crash_sync import SyncBench
+from difyops_dagster_tests.hardening.crash_video import VideoBench, torn_documents
 from difyops_dagster_tests.hardening.crashes import (
     SYNC_CALLS,
     RunServer,
     SlowWebhook,
     calls_seen,
     count_calls,
+    dataset_documents,
+    exact_problems,
     kill_when,
 )
+from difyops_dagster_tests.video.sample_site import MediaSite, make_clip
 
 pytestmark = [
     pytest.mark.slow,
@@ -232,4 +237,60 @@ def test_a_report_run_killed_anywhere_leaves_no_half_written_report_and_the_next
     assert half_written(store, reference) == []
     assert leftovers(store) == [], "the repair run leaves no half-written temp file behind"
     assert report_files(store) == reference, "after the repair every report file is there, whole"
+    record_property("repaired", 1)
+
+
+# --- videos ---------------------------------------------------------------------------------------------------------
+
+# Killed while yt-dlp fetches from the site (feed, pages, subtitles), or while the dataset sync uploads or tags.
+VIDEO_POINTS = ["download", "download", "upload", "metadata"]
+
+
+@pytest.fixture(scope="module")
+def video_bench(fresh_standin, run_server, tmp_path_factory, environ) -> Iterator[VideoBench]:
+    home = tmp_path_factory.mktemp("crash-video")
+    site = MediaSite(home / "site", make_clip(home / "clip.mp4"))
+    bench = VideoBench(fresh_standin, site, run_server, home)
+    for name, value in bench.env.items():
+        environ.setenv(name, value)
+    yield bench
+    site.close()
+
+
+@pytest.mark.scoreboard("crashes")
+@pytest.mark.xdist_group("crash-video-reports")
+@pytest.mark.parametrize("cycle", range(len(VIDEO_POINTS)), ids=[f"{i}-{p}" for i, p in enumerate(VIDEO_POINTS)])
+def test_a_video_batch_killed_anywhere_is_completed_by_the_next_batch_with_each_document_once(
+    video_bench: VideoBench, quiet_standin, record_property, cycle
+):
+    bench, admin = video_bench, video_bench.standin.admin
+    reference = bench.reference_documents()
+    dataset_id, folder = bench.fresh(f"cycle-{cycle}")
+    phase = VIDEO_POINTS[cycle]
+    rng = random.Random(SEED * 10000 + cycle)
+    point = {"download": rng.randint(2, 4 * 6), "upload": rng.randint(1, 5), "metadata": 1}[phase]
+    record_property("kill_point", f"{phase} #{point}")
+    bench.site.clear()
+
+    def reached() -> bool:
+        if phase == "download":
+            return len(bench.site.requests) >= point
+        return calls_seen(admin, SYNC_CALLS)[phase] >= point
+
+    count_calls(admin, SYNC_CALLS, KILL_LATENCY_MS)
+    run = bench.launch(dataset_id, folder)
+    killed = kill_when(run, reached)
+    record_property("seen_at_kill", {**calls_seen(admin, SYNC_CALLS), "site_requests": len(bench.site.requests)})
+    admin.clear_faults()
+    assert killed, f"the video batch ended before its kill point:\n{run.tail()}"
+    record_property("kills", 1)
+    assert torn_documents(folder, bench.reference_folder) == [], "the killed batch left a half-written document"
+
+    assert bench.run_in_process(dataset_id, folder), "the repair batch must succeed"
+    documents = dataset_documents(admin, dataset_id)
+    expected = {key: text for key, (_, text) in reference.items()}
+    names = {key: name for key, (name, _) in reference.items()}
+    assert exact_problems(documents, expected, names) == []
+    assert torn_documents(folder, bench.reference_folder) == []
+    assert leftovers(LocalArtifactStore(folder)) == [], "no temp file left behind"
     record_property("repaired", 1)

@@ -3,7 +3,8 @@ when the test passed and red when it failed or errored (a skipped cell is red to
 
 Why a plugin and not counters in the tests: the cell's colour is the test's own outcome as pytest reports it, so no
 suite can print a figure its assertions did not earn. A test adds counts to its suite's row with
-`record_property("<name>", <int>)`, e.g. `record_property("secrets_found", hits)`; the row sums them.
+`record_property("<name>", <int>)`, e.g. `record_property("secrets_found", hits)`; the row sums them, except
+figures named `peak_*` (a peak of several cells is their largest, not their sum).
 
 Workers (pytest-xdist) append one JSON line per cell to var/scoreboard/<suite>.jsonl; the controlling process clears
 the folder when the session starts and prints the table at the end. `benchmarks/scoreboard.py` prints the same table
@@ -86,7 +87,7 @@ def read_scoreboard(folder: Path = FOLDER) -> dict[str, dict]:
             cell = json.loads(line)
             cells[cell["cell"]] = cells.get(cell["cell"], True) and cell["green"]
             for name, value in cell["counts"].items():
-                counts[name] += value
+                counts[name] = max(counts[name], value) if name.startswith("peak") else counts[name] + value
         rows[suite] = {
             "cells": len(cells),
             "green": sum(cells.values()),

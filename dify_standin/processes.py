@@ -210,7 +210,9 @@ class SeaweedS3Process(ServerProcess):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and self.proc is not None and self.proc.poll() is None:
             try:
-                with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
+                with contextlib.suppress(
+                    client.exceptions.BucketAlreadyOwnedByYou, client.exceptions.BucketAlreadyExists
+                ):
                     client.create_bucket(Bucket=probe)
                 client.put_object(Bucket=probe, Key="probe", Body=b"ready")
                 client.delete_object(Bucket=probe, Key="probe")

@@ -152,6 +152,7 @@ def run_sync_cell(
         assert names_call_and_code(texts, endpoint, code), f"no failure names {endpoint} and {code}: {texts}"
         record_property("failed_with_a_clear_message", 1)
         settle(world)
+        world.dify_overrides = {}  # the repair run is a normal one: production timeouts, nothing injected
         repaired = world.run()
         assert repaired.success and world.active() == "blue", error_texts(repaired)
         assert mirror_problems(world, world.blue) == []

@@ -3,8 +3,9 @@ under test, and the rule a workflow cell is held to.
 
 - `quick` answers at once: `GET /parameters`, then `POST /workflows/run` (streaming, or blocking with the read
   timeout of the matrix as its timeout).
-- `patient` takes 3 s over three nodes, longer than the read timeout between two events: the stream stalls, and
-  the product follows the run by `GET /workflows/run/{id}` until it ends (as behind a proxy that cuts streams).
+- `patient` takes 4.5 s over three nodes (1.5 s each), longer than the read timeout between two events: the
+  stream stalls, and the product follows the run by `GET /workflows/run/{id}` until it ends (as behind a proxy
+  that cuts streams).
 - `endless` takes 20 s with a timeout of 1 s: the watchdog sends `POST /workflows/tasks/{id}/stop`.
 
 Rule: Dify never holds two runs for one materialization (a run that may have started is never re-run); a run
@@ -26,7 +27,7 @@ from difyops_dagster_tests.hardening.fault_kinds import DIFY_OVERRIDES, READ_TIM
 FORM = [{"paragraph": {"label": "Text", "variable": "text", "required": True, "max_length": 200}}]
 APPS = {
     "quick": ({"outputs": {"summary": "Summary of {{text}}"}, "tokens": 10}, {"timeout_s": 30}),
-    "patient": ({"duration_s": 3, "outputs": {"done": "yes"}}, {"timeout_s": 30}),
+    "patient": ({"duration_s": 4.5, "outputs": {"done": "yes"}}, {"timeout_s": 30}),
     "endless": ({"duration_s": 20, "outputs": {"done": "yes"}}, {"timeout_s": 1}),
 }
 

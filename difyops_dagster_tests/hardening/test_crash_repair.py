@@ -139,6 +139,8 @@ def test_a_sync_of_300_files_killed_anywhere_is_repaired_by_the_next_run(
     rng = random.Random(SEED * 100 + cycle)
     if cycle > 0:
         bench.change()
+    with dg.instance_for_test() as instance:
+        record_property("settling_syncs", bench.settle(instance, need_deletes=SYNC_PHASES[cycle] == "delete"))
     before = bench.state()
     standby = before.standby
     kind, point = _sync_kill_point(bench, SYNC_PHASES[cycle], rng, standby)

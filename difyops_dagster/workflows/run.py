@@ -173,6 +173,9 @@ def run_streaming(
         raise
     finally:
         watchdog.cancel()
+        # A stop the watchdog is sending right now finishes (bounded by the client's timeouts) before the step
+        # ends: its outcome belongs in this step's log, not after it (where the run's log is already closed).
+        watchdog.join()
     text = "".join(progress.text)
     return RunOutcome(run, progress.task_id, text, timed_out=deadline_passed.is_set(), followed_by_polling=followed)
 

@@ -172,7 +172,8 @@ def test_sync_call_fault(matrix_world, record_property, call: Call, fault: Fault
 
 
 @pytest.mark.scoreboard("faults")
-def test_indexing_that_ends_in_error(matrix_world, record_property):
+@pytest.mark.parametrize("cell", ["document indexing x ends in error"])
+def test_indexing_that_ends_in_error(matrix_world, record_property, cell: str):
     world = matrix_world
     seed(world, "change")
     world.standin.admin.set_indexing(error_names=r"^new\.md$")

@@ -40,10 +40,11 @@ from urllib3.util import Retry
 from difyops_dagster.dify.errors import error_from_exception, error_from_response, malformed
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
-# Connections kept per host: the most calls one client has in flight (`sync.upload_concurrency` allows 64). With
+# Connections kept per host: the most calls one client has in flight (`sync.upload_concurrency` allows 256). With
 # fewer, every call beyond the pool opened a fresh connection and closed it afterwards (urllib3: "Connection pool
-# is full, discarding connection"), 179 times over the two 400-file syncs of hardening/test_load.py.
-POOL_MAXSIZE = 64
+# is full, discarding connection"), 179 times over the two 400-file syncs of hardening/test_load.py. Idle
+# connections cost nothing until used: the pool only grows to what is really in flight.
+POOL_MAXSIZE = 256
 
 
 @dataclass(frozen=True)

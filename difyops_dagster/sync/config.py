@@ -22,6 +22,10 @@ DEFAULT_EXTENSIONS = (
 PROCESS_RULE_MODES = ("automatic", "custom", "hierarchical")
 
 
+# The widest upload pool a sync may ask for; the Dify client keeps as many connections (dify/transport.py).
+MAX_UPLOAD_CONCURRENCY = 256
+
+
 class SyncSettings(SettingsModel):
     """Which bucket feeds which Dify dataset(s), and how carefully."""
 
@@ -46,7 +50,11 @@ class SyncSettings(SettingsModel):
         description="Re-upload unchanged files too (seed 000's 'always push all files'; re-embeds everything).",
     )
     upload_concurrency: int = Field(
-        default=4, ge=1, le=64, description="Dify calls in flight at once inside one sync step (its thread pool)."
+        default=4,
+        ge=1,
+        le=MAX_UPLOAD_CONCURRENCY,
+        description="Dify calls in flight at once inside one sync step (its thread pool). Dify's own API workers "
+        "bound what helps: raise it only as far as they can take.",
     )
     indexing_timeout_s: float = Field(
         default=900.0, gt=0, description="How long a sync waits for Dify to finish indexing, seconds."

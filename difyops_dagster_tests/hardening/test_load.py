@@ -2,10 +2,9 @@
 upload pool is at its widest, and a daily report over 100,000 log rows. Each cell stays within a memory bound taken
 from the benchmark that measures the same path, and leaves no thread and no file descriptor behind.
 
-Issue 9 speaks of 200 concurrent delays. One sync step never has more Dify calls in flight than
-`sync.upload_concurrency`, which allows at most 64; so the sync cell holds every call 250 ms at the stand-in with
-that widest pool (400 files, both colours, then a no-op run: well over 200 delayed calls, 64 at once) and checks
-from the stand-in's request log that no more than 64 were ever in flight.
+The sync cell holds every Dify call 250 ms at the stand-in with 200 uploads in flight (`sync.upload_concurrency:
+200`): 400 files into both colours, then a no-op run; it checks from the stand-in's request log that the delayed
+calls did overlap and that no more than 200 were ever in flight.
 
 How memory is measured: the process's peak RSS (`VmHWM`) is reset through `/proc/self/clear_refs` right before the
 work, so the peak is this work's own, then reported as growth over the RSS just before it. Times are recorded on the
@@ -174,7 +173,7 @@ def test_the_bucket_sensor_over_100000_objects_runs_skips_and_runs_again(big_buc
 # --- the sync with every Dify call delayed, the upload pool at its widest ---
 
 FILES = 400
-UPLOAD_CONCURRENCY = 64  # the largest `sync.upload_concurrency` allows
+UPLOAD_CONCURRENCY = 200  # issue 9: the sync under 200 concurrent stand-in delays
 DELAY_MS = 250
 
 

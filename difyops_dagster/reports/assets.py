@@ -200,4 +200,11 @@ def _publish(
     deleted = apply_retention(store, prefix, now=datetime.now(UTC), retention_days=reports.retention_days)
     if deleted:
         context.log.info(f"retention: deleted {len(deleted)} file(s) older than {reports.retention_days} days")
+    if len(windows) > 1:
+        # A ranged run (a backfill): each partition's own event shows its window's report, numbers and chart; without
+        # this every partition would show the range's table and totals as its own.
+        for key, (window, _) in zip(context.partition_keys, windows, strict=True):
+            own = [p for p in published if p.report.window.label == window.label]
+            down = [u for u in unavailable if u.label == window.label]
+            context.add_asset_metadata(report_metadata(own, down, deliveries, state, deleted), partition_key=key)
     return dg.MaterializeResult(metadata=report_metadata(published, unavailable, deliveries, state, deleted))

@@ -32,7 +32,7 @@ from difyops_dagster.notify.message import Notification
 from difyops_dagster.settings import SettingsError, load_settings, parse_settings
 from difyops_dagster_tests.notify.conftest import SMTP_USER, settings_with, webhook_server  # noqa: F401
 from difyops_dagster_tests.receivers import WebhookReceiver
-from difyops_dagster_tests.sync.conftest import KEY_VAR, STATE_KEY, SyncWorld
+from difyops_dagster_tests.sync.conftest import KEY_VAR, STATE_KEY, SyncWorld, open_world
 from difyops_dagster_tests.workflows.conftest import ENV as APP_ENV
 from difyops_dagster_tests.workflows.conftest import definitions, failure_message, materialize, with_app
 
@@ -225,18 +225,8 @@ def test_dg_check_defs_fails_on_an_unknown_setting_naming_it(tmp_path):
 
 @pytest.fixture
 def world(standin, s3_server, s3_client, bucket, monkeypatch, tmp_path):
-    env = {
-        KEY_VAR: standin.dataset_key,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "S3_ENDPOINT_URL": s3_server.endpoint_url,
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    blue = standin.admin.create_dataset("kb-blue")["id"]
-    green = standin.admin.create_dataset("kb-green")["id"]
-    with dg.instance_for_test() as instance:
-        yield SyncWorld(standin, s3_client, bucket, blue, green, env, str(tmp_path / "artifacts"), instance=instance)
+    with open_world(standin, s3_client, bucket, monkeypatch, tmp_path, endpoint_url=s3_server.endpoint_url) as world:
+        yield world
 
 
 def _snapshot(world: SyncWorld) -> dict:

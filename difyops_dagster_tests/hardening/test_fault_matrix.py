@@ -42,7 +42,7 @@ from difyops_dagster_tests.hardening.sync_world import (
 )
 from difyops_dagster_tests.hardening.workflow_world import APPS, WorkflowWorld, create_app, log_texts, recorded_run
 from difyops_dagster_tests.hardening.workflow_world import key as workflow_key
-from difyops_dagster_tests.sync.conftest import KEY_VAR, SyncWorld
+from difyops_dagster_tests.sync.conftest import SyncWorld, open_world
 
 pytestmark = [
     pytest.mark.slow,
@@ -94,20 +94,18 @@ def s3_proxy(s3_server):
 def matrix_world(standin, s3_server, s3_proxy, s3_client, bucket, monkeypatch, tmp_path):
     """The sync world of sync/conftest.py, its product-side S3 traffic through the fault proxy."""
     s3_proxy.reset()
-    env = {
-        KEY_VAR: standin.dataset_key,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "S3_ENDPOINT_URL": s3_proxy.endpoint_url,
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
     monkeypatch.setattr(sync_assets, "RETRY", dg.RetryPolicy(max_retries=2, delay=0.2))
     dataset = {"indexing_technique": "high_quality", "process_rule": {"mode": "automatic"}}
-    blue = standin.admin.create_dataset("kb-blue", **dataset)["id"]
-    green = standin.admin.create_dataset("kb-green", **dataset)["id"]
-    with dg.DagsterInstance.ephemeral() as instance:
-        world = SyncWorld(standin, s3_client, bucket, blue, green, env, str(tmp_path / "art"), instance=instance)
+    with open_world(
+        standin,
+        s3_client,
+        bucket,
+        monkeypatch,
+        tmp_path,
+        endpoint_url=s3_proxy.endpoint_url,
+        instance=dg.DagsterInstance.ephemeral(),
+        **dataset,
+    ) as world:
         world.overrides = dict(SYNC_SETTINGS)
         world.dify_overrides = dict(DIFY_OVERRIDES)
         yield world

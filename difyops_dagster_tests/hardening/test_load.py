@@ -35,7 +35,7 @@ from difyops_dagster.dify.transport import POOL_MAXSIZE
 from difyops_dagster.settings import parse_settings
 from difyops_dagster_tests.hardening.filled_s3 import FilledMotoS3Process, object_body, object_key
 from difyops_dagster_tests.reports.scenario import materialize, read_json
-from difyops_dagster_tests.sync.conftest import KEY_VAR, SyncWorld
+from difyops_dagster_tests.sync.conftest import SyncWorld, open_world
 
 # Dagster 1.13 itself reads the deprecated `InitResourceContext.dagster_run` when it initializes a nested resource.
 pytestmark = [
@@ -191,18 +191,7 @@ def _most_arrivals_within(times: list[float], window_s: float) -> int:
 
 @pytest.fixture
 def delayed_world(standin, s3_server, s3_client, bucket, monkeypatch, tmp_path) -> Iterator[SyncWorld]:
-    env = {
-        KEY_VAR: standin.dataset_key,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "S3_ENDPOINT_URL": s3_server.endpoint_url,
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    blue = standin.admin.create_dataset("kb-blue")["id"]
-    green = standin.admin.create_dataset("kb-green")["id"]
-    with dg.instance_for_test() as instance:
-        world = SyncWorld(standin, s3_client, bucket, blue, green, env, str(tmp_path / "artifacts"), instance=instance)
+    with open_world(standin, s3_client, bucket, monkeypatch, tmp_path, endpoint_url=s3_server.endpoint_url) as world:
         world.overrides = {"upload_concurrency": UPLOAD_CONCURRENCY}
         yield world
 

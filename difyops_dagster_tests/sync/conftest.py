@@ -9,6 +9,8 @@ Every sync test that touches S3 runs once per server in `S3_SERVERS` (`[moto]`, 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,17 +121,28 @@ def s3_server(request: pytest.FixtureRequest):
     return request.getfixturevalue(f"{getattr(request, 'param', 'moto')}_s3_server")
 
 
-@pytest.fixture
-def world(standin, s3_server, s3_client, bucket, monkeypatch, tmp_path):
+@contextmanager
+def open_world(
+    standin, s3_client, bucket: str, monkeypatch, tmp_path, *, endpoint_url: str, instance=None, **dataset: Any
+) -> Iterator[SyncWorld]:
+    """A blue/green pair on the stand-in, the bucket, the product's environment, and a Dagster instance (a test
+    instance unless one is given). `endpoint_url` is where the product reaches S3 (a fault proxy, say); `dataset`
+    fields go to both datasets."""
     env = {
         KEY_VAR: standin.dataset_key,
         "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": "test",
-        "S3_ENDPOINT_URL": s3_server.endpoint_url,
+        "S3_ENDPOINT_URL": endpoint_url,
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    blue = standin.admin.create_dataset("kb-blue")["id"]
-    green = standin.admin.create_dataset("kb-green")["id"]
-    with dg.instance_for_test() as instance:
-        yield SyncWorld(standin, s3_client, bucket, blue, green, env, str(tmp_path / "artifacts"), instance=instance)
+    blue = standin.admin.create_dataset("kb-blue", **dataset)["id"]
+    green = standin.admin.create_dataset("kb-green", **dataset)["id"]
+    with instance or dg.instance_for_test() as owned:
+        yield SyncWorld(standin, s3_client, bucket, blue, green, env, str(tmp_path / "artifacts"), instance=owned)
+
+
+@pytest.fixture
+def world(standin, s3_server, s3_client, bucket, monkeypatch, tmp_path):
+    with open_world(standin, s3_client, bucket, monkeypatch, tmp_path, endpoint_url=s3_server.endpoint_url) as world:
+        yield world

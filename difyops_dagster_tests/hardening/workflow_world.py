@@ -15,7 +15,9 @@ check carries the run id); anything else fails naming the call and its code (in 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 import dagster as dg
@@ -39,6 +41,7 @@ class WorkflowWorld:
     app: str
     app_id: str
     mode: str = "streaming"
+    cell_text: str = field(default_factory=lambda: f"a fault matrix cell {uuid.uuid4().hex[:12]}")
 
     def settings(self):
         entry = {
@@ -57,11 +60,17 @@ class WorkflowWorld:
         asset = dg.AssetKey(f"workflow_run_{self.app}")
         defs = build_definitions(self.settings())
         job = defs.resolve_implicit_global_asset_job_def().get_subset(asset_selection={asset})
-        config = {"ops": {asset.path[-1]: {"config": {"inputs": {"text": "a fault matrix cell"}}}}}
+        config = {"ops": {asset.path[-1]: {"config": {"inputs": {"text": self.cell_text}}}}}
         return job.execute_in_process(run_config=config, instance=self.instance, raise_on_error=False)
 
     def runs(self) -> list[dict]:
-        return [r for r in self.standin.admin.state()["runs"] if r.get("app_id", self.app_id) == self.app_id]
+        """This cell's runs: the app keeps its id from cell to cell, and a run a previous cell left going in the
+        stand-in can land after the reset, so runs are told apart by the cell's own input text."""
+        return [
+            r
+            for r in self.standin.admin.state()["runs"]
+            if r.get("app_id", self.app_id) == self.app_id and self.cell_text in json.dumps(r.get("inputs"))
+        ]
 
 
 def key(app: str) -> str:

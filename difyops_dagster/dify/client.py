@@ -245,10 +245,16 @@ class DifyDatasetClient(_Client):
             if self.compat.has_partial_update:
                 operation["partial_update"] = False
             operations.append(operation)
-        if operations:
-            self.transport.json(
-                "POST", f"/datasets/{dataset_id}/documents/metadata", safe=True, json={"operation_data": operations}
-            )
+        if not operations:
+            return
+        path = f"/datasets/{dataset_id}/documents/metadata"
+        with self.transport.request("POST", path, safe=True, json={"operation_data": operations}) as response:
+            try:
+                body = response.json()
+            except ValueError:
+                raise malformed(f"POST {path}", response.status_code, "body is not JSON") from None
+        if not self.compat.metadata_written(body):
+            raise malformed(f"POST {path}", response.status_code, f"unexpected answer {json.dumps(body)[:80]}")
 
 
 class DifyAppClient(_Client):

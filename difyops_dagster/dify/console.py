@@ -1,13 +1,19 @@
 """Dify's console API, only for what the Service API lacks: the node executions of a run (hence its cost).
 
-The console is a browser API: it takes an account login, not a key, and the login changed in 1.9.
+The console is a browser API: it takes an account login, not a key, and the login changed twice.
 
-| Dify | `POST /console/api/login` answers | later calls send |
-|---|---|---|
-| <= 1.8 | `{"result":"success","data":{"access_token","refresh_token"}}` | `Authorization: Bearer <token>` |
-| >= 1.9 | `{"result":"success"}`, cookies `access_token`, `refresh_token`, `csrf_token` | cookies, `X-CSRF-Token` |
+| Dify | password sent | login answers | later calls send |
+|---|---|---|---|
+| <= 1.9.1 | as typed | `{"result":"success","data":{"access_token","refresh_token"}}` | `Authorization: Bearer` |
+| 1.9.2 - 1.11.1 | as typed | `{"result":"success"}` + cookies `access_token`, `refresh_token`, `csrf_token` | cookies |
+| >= 1.11.2 | base64-encoded | the same cookies | cookies |
 
-(The cookies are `__Host-`-prefixed when the console is served over https.)
+Cookie sessions also send `X-CSRF-Token` equal to the `csrf_token` cookie (all three `__Host-`-prefixed when
+the console is served over https). Which credentials came back is read off the answer itself, so a server
+between 1.9.1 and 1.9.2 needs no exact setting. The password encoding is chosen by version; when the server
+refuses it in the way only the other encoding explains (401 "Invalid encrypted data" for a plain password;
+"Invalid email or password." / `email_or_password_mismatch` for an encoded one on a server that compares it as
+typed), the other encoding is tried once, so a wrong password costs two of Dify's login attempts.
 
 A rejected session (401) is renewed once through `POST /refresh-token`, then by logging in again; a second
 rejection raises. Every failure is a `DifyError` whose text names the endpoint and the account's e-mail,
@@ -17,6 +23,7 @@ timeouts, rate limit); its bearer header is replaced per request by the console'
 
 from __future__ import annotations
 
+import base64
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +36,9 @@ from difyops_dagster.dify.transport import DifyTransport, RateLimiter, Transport
 
 CONSOLE_PREFIX = "/console/api"
 CREDENTIAL_STATUSES = (401, 403)
+# What a login answers when the password arrived in the other encoding (see the module docstring).
+_PLAIN_REFUSED = "Invalid encrypted data"
+_WRONG_PASSWORD = ("Invalid email or password.", "email_or_password_mismatch")
 
 
 @dataclass(frozen=True)
@@ -106,49 +116,65 @@ class DifyConsoleClient:
         Cookies go out as an explicit `Cookie` header built from this client's own copy: requests would let
         the cookies its session jar caught at login override per-request cookies, hiding a renewed session.
         """
-        if self.compat.cookie_console_login:
+        if self._cookies:
             csrf = self._cookies.get("csrf_token") or self._cookies.get("__Host-csrf_token") or ""
             cookie = "; ".join(f"{name}={value}" for name, value in self._cookies.items())
             return {"headers": {"Authorization": None, "X-CSRF-Token": csrf, "Cookie": cookie}}
         return {"headers": {"Authorization": f"Bearer {self._access_token}"}}
 
+    def _password_as(self, encoded: bool) -> str:
+        return base64.b64encode(self._password.encode()).decode() if encoded else self._password
+
     def login(self) -> None:
         """Log in, keeping whichever credentials this Dify version hands out."""
-        body = {"email": self.email, "password": self._password, "remember_me": True}
+        encoded = self.compat.base64_console_password
         try:
-            response = self.transport.request("POST", "/login", safe=False, json=body, headers={"Authorization": None})
-        except DifyError as exc:
-            message = f"login as {self.email} failed: {exc.message}"
-            raise DifyError(exc.endpoint, exc.status, exc.code, message) from None
+            response = self._post_login(encoded)
+        except DifyError as first:
+            if not _refused_for_encoding(first, encoded):
+                raise self._login_failed(first) from None
+            try:
+                response = self._post_login(not encoded)
+            except DifyError as retry:
+                # a wrong password is refused in both encodings: the first answer is the one that means it
+                shown = first if _refused_for_encoding(retry, not encoded) else retry
+                raise self._login_failed(shown) from None
         with response:
             self._take_credentials(response, "POST /login")
 
+    def _post_login(self, encoded: bool) -> requests.Response:
+        body = {"email": self.email, "password": self._password_as(encoded), "remember_me": True}
+        return self.transport.request("POST", "/login", safe=False, json=body, headers={"Authorization": None})
+
+    def _login_failed(self, exc: DifyError) -> DifyError:
+        return DifyError(exc.endpoint, exc.status, exc.code, f"login as {self.email} failed: {exc.message}")
+
     def _take_credentials(self, response: requests.Response, endpoint: str) -> None:
+        """Tokens from the body (<= 1.9.1) or the cookies (>= 1.9.2), whichever the answer carries."""
         try:
             payload = response.json()
         except ValueError:
             payload = {}
-        if self.compat.cookie_console_login:
-            cookies = {c.name: c.value for c in response.cookies if c.value is not None}
-            if cookies:
-                self._cookies.update(cookies)
-            if not any(name.endswith("access_token") for name in self._cookies):
-                raise DifyError(endpoint, response.status_code, "malformed_response", "no access_token cookie set")
-            return
         data = payload.get("data") if isinstance(payload, dict) else None
         if isinstance(data, str):  # 0.x answered the bare token
             data = {"access_token": data}
-        if not isinstance(data, dict) or not data.get("access_token"):
-            raise DifyError(endpoint, response.status_code, "malformed_response", "no access_token in the answer")
-        self._access_token = str(data["access_token"])
-        self._refresh_token = data.get("refresh_token") or self._refresh_token
+        if isinstance(data, dict) and data.get("access_token"):
+            self._cookies = {}
+            self._access_token = str(data["access_token"])
+            self._refresh_token = data.get("refresh_token") or self._refresh_token
+            return
+        cookies = {c.name: c.value for c in response.cookies if c.value is not None}
+        if not any(name.endswith("access_token") for name in cookies):
+            raise DifyError(endpoint, response.status_code, "malformed_response", "no access token in the answer")
+        self._access_token = None
+        self._cookies.update(cookies)
 
     def refresh(self) -> bool:
         """Renew the session without the password; False when the server refuses (then log in again)."""
         if not self.logged_in:
             return False
         kwargs = self._auth()
-        if not self.compat.cookie_console_login:
+        if not self._cookies:
             if not self._refresh_token:
                 return False
             kwargs = {"json": {"refresh_token": self._refresh_token}, "headers": {"Authorization": None}}
@@ -159,9 +185,6 @@ class DifyConsoleClient:
                 return False
             raise
         with response:
-            if self.compat.cookie_console_login:
-                self._cookies.update({c.name: c.value for c in response.cookies if c.value is not None})
-                return True
             try:
                 self._take_credentials(response, "POST /refresh-token")
             except DifyError:
@@ -192,3 +215,12 @@ class DifyConsoleClient:
 
     def close(self) -> None:
         self.transport.close()
+
+
+def _refused_for_encoding(exc: DifyError, encoded: bool) -> bool:
+    """Did the login fail in the way only the other password encoding explains?"""
+    if exc.status not in (400, 401):
+        return False
+    if not encoded:
+        return _PLAIN_REFUSED in exc.message
+    return exc.message in _WRONG_PASSWORD or exc.code in _WRONG_PASSWORD

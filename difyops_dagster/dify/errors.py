@@ -48,6 +48,7 @@ class DifyError(Exception):
         return (type(self), (self.endpoint, self.status, self.code, self.message))
 
 
+NO_MESSAGE = "(Dify gave no message)"
 _TITLE = re.compile(r"<title>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _HTML_CODES = {404: "not_found", 405: "method_not_allowed", 413: "request_entity_too_large"}
 _MESSAGE_CHARS = 500
@@ -61,7 +62,9 @@ def error_from_response(endpoint: str, response: requests.Response) -> DifyError
     except ValueError:
         body = None
     if isinstance(body, dict) and ("code" in body or "message" in body):
-        message = str(body.get("message") or "").strip() or response.reason or ""
+        # Dify answers some refusals with an empty message (an unsupported file type, a file over the size
+        # limit: 400 invalid_param, ""); the HTTP reason ("Bad Request") would only repeat the status
+        message = str(body.get("message") or "").strip() or NO_MESSAGE
         if body.get("params"):
             message = f"{message} (parameter {body['params']})"
         return DifyError(endpoint, status, str(body.get("code") or f"http_{status}"), message[:_MESSAGE_CHARS])

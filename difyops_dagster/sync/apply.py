@@ -19,11 +19,12 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Any
 
 from difyops_dagster.dify.client import DifyDatasetClient
-from difyops_dagster.dify.errors import DifyError
-from difyops_dagster.dify.models import MetadataField, UploadResult
+from difyops_dagster.dify.errors import NO_MESSAGE, DifyError
+from difyops_dagster.dify.models import Dataset, MetadataField, UploadResult
 from difyops_dagster.sync.models import (
     FINGERPRINT_FIELD,
     METADATA_FIELDS,
@@ -57,6 +58,14 @@ class ApplyOptions:
     # repeated upload land on the same document, so a transient failure (no answer, 429, 5xx) is tried again.
     upload_attempts: int = 3
     retry_backoff_s: float = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class _UploadOptions:
+    """The `data` options of a create and of an update (None: send none)."""
+
+    create: Mapping[str, Any] | None
+    update: Mapping[str, Any] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +107,7 @@ def apply_sync_plan(
         dataset_id,
         fields,
         load_content,
-        options.first_upload_options if first_time else None,
+        _upload_options(dataset, options.first_upload_options, first_time),
         deadline=time.monotonic() + options.indexing_timeout_s,
         poll_s=options.indexing_poll_s,
         attempts=options.upload_attempts,
@@ -117,6 +126,25 @@ def apply_sync_plan(
         log(f"uploaded and tagged {sum(o.ok for o in uploaded)} of {len(uploads)} documents")
         timed_out = _wait_for_batches(pool, writer, batches)
     return ApplyReport(tuple(outcomes), tuple(sorted(timed_out)))
+
+
+def document_form(dataset: Dataset, first_upload_options: Mapping[str, Any] | None) -> str | None:
+    """The form every create and update must name: from 1.9.0 Dify defaults a missing `doc_form` to
+    `text_model` and refuses one that differs from the dataset's ("doc_form is different from the dataset
+    doc_form."), so a parent-child or Q&A dataset needs its own form sent. A dataset without a form yet takes the
+    one its first rule implies (`hierarchical` chunking is the parent-child form); None leaves Dify's default."""
+    if dataset.doc_form:
+        return dataset.doc_form
+    rule = (first_upload_options or {}).get("process_rule") or {}
+    return "hierarchical_model" if rule.get("mode") == "hierarchical" else None
+
+
+def _upload_options(
+    dataset: Dataset, first_upload_options: Mapping[str, Any] | None, first_time: bool
+) -> _UploadOptions:
+    form = {"doc_form": doc_form} if (doc_form := document_form(dataset, first_upload_options)) else {}
+    create = {**(first_upload_options or {}), **form} if first_time else form
+    return _UploadOptions(create=create or None, update=form or None)
 
 
 def wait_until_settled(
@@ -209,7 +237,7 @@ class _Writer:
         dataset_id: str,
         fields: dict[str, MetadataField],
         load_content: ContentLoader,
-        first_upload_options: Mapping[str, Any] | None,
+        upload_options: _UploadOptions,
         deadline: float,
         poll_s: float,
         attempts: int,
@@ -221,7 +249,7 @@ class _Writer:
         self.dataset_id = dataset_id
         self.fields = fields
         self.load_content = load_content
-        self.first_upload_options = first_upload_options
+        self.upload_options = upload_options
         self.deadline = deadline
         self.poll_s = poll_s
 
@@ -248,7 +276,7 @@ class _Writer:
         while True:
             try:
                 if item.document_id is None:
-                    options = self.first_upload_options
+                    options = self.upload_options.create
                     result = self.client.create_document_by_file(self.dataset_id, name, content, options=options)
                 else:
                     result = self._update_when_available(item.document_id, name, content)
@@ -256,7 +284,7 @@ class _Writer:
             except DifyError as exc:
                 if not exc.retryable or attempt >= self.attempts:
                     tries = f" (after {attempt} attempts)" if attempt > 1 else ""
-                    return item, None, f"{exc}{tries}"
+                    return item, None, f"{upload_refusal(name, exc)}{tries}"
             time.sleep(self.backoff_s * 2 ** (attempt - 1))
             attempt += 1
 
@@ -264,7 +292,9 @@ class _Writer:
         """Dify updates only `available` documents; one still indexing (an earlier run's upload) is waited for."""
         while True:
             try:
-                return self.client.update_document_by_file(self.dataset_id, document_id, name, content)
+                return self.client.update_document_by_file(
+                    self.dataset_id, document_id, name, content, options=self.upload_options.update
+                )
             except DifyError as exc:
                 if "not available" in exc.message and time.monotonic() < self.deadline:
                     time.sleep(self.poll_s)
@@ -291,6 +321,22 @@ class _Writer:
             # 404: a later upload of the same name superseded the batch; anything else is asked again next round
             # (the dataset is re-read and verified afterwards either way).
             return exc.status == 404
+
+
+def upload_refusal(name: str, exc: DifyError) -> str:
+    """An upload Dify refused, naming the file, its extension and Dify's code. A stock Dify refuses a file type
+    its ETL does not read with 400 `invalid_param` and an empty message (seen on 1.7.2-1.13.2), and an over-size
+    file the same way, so the text says what such an answer means."""
+    extension = PurePosixPath(name).suffix.lower() or "(no extension)"
+    text = f"Dify refused {name} (extension {extension}; HTTP {exc.status}, {exc.code}): {exc.message}"
+    if exc.status == 400 and exc.code == "invalid_param" and exc.message == NO_MESSAGE:
+        text += (
+            f" - on a stock Dify this means its ETL does not take {extension} files (narrow sync.accepted_extensions,"
+            " or run Dify with ETL_TYPE=Unstructured) or the file is over its upload size limit"
+        )
+    elif exc.status == 415 or exc.code == "unsupported_file_type":
+        text += f" - narrow sync.accepted_extensions to what this Dify's ETL takes (not {extension})"
+    return text
 
 
 def _metadata(source: SourceItem) -> dict[str, str]:

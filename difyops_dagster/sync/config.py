@@ -14,11 +14,12 @@ from pydantic import Field, field_validator, model_validator
 
 from difyops_dagster.config_model import SecretEnv, SettingsModel
 
-# What Dify accepts for upload: its own ETL plus the Unstructured ETL's extra types (shared/dify-api.md §3.3).
+# What a stock Dify (ETL_TYPE=dify, the default) accepts for upload: `_DEFAULT_DOCUMENT_EXTENSION_BASE` in Dify's
+# api/constants/__init__.py, the same list on every recorded version (1.7.2-1.13.2 refuse `feed.xml`).
 DEFAULT_EXTENSIONS = (
     "txt", "markdown", "md", "mdx", "pdf", "html", "htm", "xlsx", "xls", "docx", "csv", "vtt", "properties",
-    "doc", "eml", "msg", "pptx", "ppt", "xml", "epub",
 )  # fmt: skip
+
 PROCESS_RULE_MODES = ("automatic", "custom", "hierarchical")
 
 
@@ -40,7 +41,9 @@ class SyncSettings(SettingsModel):
     dataset_id: str | None = Field(default=None, description="Dataset id (single mode).")
     accepted_extensions: list[str] = Field(
         default_factory=lambda: list(DEFAULT_EXTENSIONS),
-        description="File extensions uploaded to Dify (case-insensitive); other objects are listed as rejected.",
+        description="File extensions uploaded to Dify (case-insensitive); other objects are listed as rejected. "
+        "The default is what a stock Dify's ETL reads; a Dify with ETL_TYPE=Unstructured also takes doc, eml, msg, "
+        "pptx, xml, epub (and ppt with UNSTRUCTURED_API_URL).",
     )
     max_file_size_mb: float = Field(
         default=15.0, gt=0, description="Larger objects are listed as rejected (Dify's default limit is 15 MB)."

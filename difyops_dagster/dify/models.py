@@ -226,7 +226,8 @@ class WorkflowRun:
             id=str(data["id"]),
             status=str(data.get("status") or "unknown"),
             workflow_id=data.get("workflow_id"),
-            inputs=_decoded_object(data.get("inputs")) or {},
+            # the run detail adds Dify's system variables (`sys.user_id`, `sys.files`, ...) to what the run was given
+            inputs={k: v for k, v in (_decoded_object(data.get("inputs")) or {}).items() if not k.startswith("sys.")},
             outputs=_decoded_object(data.get("outputs")),
             error=data.get("error") or None,
             elapsed_time=float(data.get("elapsed_time") or 0.0),

@@ -23,6 +23,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from difyops_dagster.dify.client import DifyDatasetClient
+from difyops_dagster.dify.compat import format_version
 from difyops_dagster.dify.errors import NO_MESSAGE, DifyError
 from difyops_dagster.dify.models import Dataset, MetadataField, UploadResult
 from difyops_dagster.sync.models import (
@@ -83,7 +84,19 @@ class _Delete:
 
 
 def read_dataset(client: DifyDatasetClient, dataset_id: str) -> DatasetSnapshot:
-    """Every document of the dataset, through every page (the client stops on `total` or an empty page)."""
+    """Every document of the dataset, through every page (the client stops on `total` or an empty page).
+
+    The sync keeps each document's source key and fingerprint in Dify's document metadata, which Dify 1.1.0
+    introduced: on 1.0 every document would look untagged and be uploaded again on every run, so it refuses.
+    """
+    if not client.compat.lists_document_metadata:
+        raise DifyError(
+            f"GET /datasets/{dataset_id}/documents",
+            None,
+            "unsupported_version",
+            "the sync needs Dify 1.1.0 or later (document metadata); this Dify is "
+            + format_version(client.compat.version),
+        )
     documents = tuple(DatasetDocument.from_document(d) for d in client.iter_documents(dataset_id))
     return DatasetSnapshot(dataset_id, documents)
 

@@ -110,6 +110,8 @@ def _target_assets(settings: SyncSettings, target: str, dataset_id: str) -> list
                     f"Dify refused the dataset key reading {dataset_id}: {exc} (check dify.dataset_api_key)",
                     allow_retries=False,
                 ) from None
+            if exc.code == "unsupported_version":
+                raise dg.Failure(exc.message, allow_retries=False) from None
             raise
         context.log.info(f"{dataset_id}: {len(snapshot.documents)} documents")
         return dg.Output(snapshot, metadata=snapshot_metadata(snapshot))

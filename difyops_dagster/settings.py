@@ -87,6 +87,13 @@ class DifySettings(SettingsModel):
     rate_limit_per_second: float = Field(
         default=20.0, ge=0, description="Client-side request rate limit per process (0 turns it off)."
     )
+    read_concurrency: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="Pages of one list (documents, workflow logs) requested at once after the first page, inside "
+        "the rate limit; 1 reads page after page.",
+    )
     console: DifyConsoleSettings | None = Field(
         default=None, description="Console login for node executions in reports; optional."
     )

@@ -44,6 +44,7 @@ class DifyResource(dg.ConfigurableResource):
     backoff_factor_s: float = _described("backoff_factor_s")
     backoff_max_s: float = _described("backoff_max_s")
     rate_limit_per_second: float = _described("rate_limit_per_second")
+    read_concurrency: int = _described("read_concurrency")
 
     _limiter: RateLimiter | None = PrivateAttr(default=None)
     _compat: DifyCompat | None = PrivateAttr(default=None)
@@ -101,11 +102,11 @@ class DifyResource(dg.ConfigurableResource):
         """The knowledge client; fails when `dify.dataset_api_key` is not configured."""
         if not self.dataset_api_key:
             raise dg.Failure("dify.dataset_api_key is not configured (set it as {env: VAR} in the settings file)")
-        return DifyDatasetClient(self._transport(self.dataset_api_key), self.compat())
+        return DifyDatasetClient(self._transport(self.dataset_api_key), self.compat(), self.read_concurrency)
 
     def app_client(self, api_key: str) -> DifyAppClient:
         """A client for the one workflow app that `api_key` (`app-…`) belongs to."""
-        return DifyAppClient(self._transport(api_key), self.compat())
+        return DifyAppClient(self._transport(api_key), self.compat(), self.read_concurrency)
 
 
 def build_dify_resource(settings: DifySettings) -> DifyResource:
@@ -119,4 +120,5 @@ def build_dify_resource(settings: DifySettings) -> DifyResource:
         backoff_factor_s=settings.backoff_factor_s,
         backoff_max_s=settings.backoff_max_s,
         rate_limit_per_second=settings.rate_limit_per_second,
+        read_concurrency=settings.read_concurrency,
     )

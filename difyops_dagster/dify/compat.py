@@ -30,6 +30,9 @@ from typing import Any
 Version = tuple[int, int, int]
 # The newest behaviour known (Dify's own OpenAPI description, after the last recorded release).
 NEWEST: Version = (1, 14, 0)
+# Spoken when neither the server nor `dify.version` tells: the newest release recorded answering the product's
+# calls (shared/dify-recordings), not the newest description, whose routes older servers lack.
+FALLBACK: Version = (1, 13, 2)
 AUTO = "auto"
 _VERSION = re.compile(r"^\s*v?(\d+)\.(\d+)(?:\.(\d+))?")
 
@@ -79,7 +82,7 @@ def resolve_version(configured: str, reported: Version | None) -> ResolvedVersio
         return ResolvedVersion(reported, "server", warning)
     if wanted is not None:
         return ResolvedVersion(wanted, "settings")
-    return ResolvedVersion(NEWEST, "default")
+    return ResolvedVersion(FALLBACK, "default")
 
 
 def _agrees(configured: str, wanted: Version, reported: Version) -> bool:
@@ -94,8 +97,8 @@ class DifyCompat:
 
     @classmethod
     def parse(cls, text: str) -> DifyCompat:
-        """From `dify.version` alone (`auto` or unparseable: the newest behaviour)."""
-        return cls(parse_version(text) or NEWEST)
+        """From `dify.version` alone (`auto` or unparseable: the fallback release)."""
+        return cls(parse_version(text) or FALLBACK)
 
     def _spell(self, hyphen: str) -> str:
         return hyphen if self.version >= (1, 0, 0) else hyphen.replace("-", "_")

@@ -19,7 +19,14 @@ import dagster as dg
 from pydantic import Field, PrivateAttr
 
 from difyops_dagster.dify.client import DifyAppClient, DifyDatasetClient
-from difyops_dagster.dify.compat import DifyCompat, Version, resolve_version, server_version_from_index
+from difyops_dagster.dify.compat import (
+    FALLBACK,
+    DifyCompat,
+    Version,
+    format_version,
+    resolve_version,
+    server_version_from_index,
+)
 from difyops_dagster.dify.errors import DifyError
 from difyops_dagster.dify.transport import DifyTransport, RateLimiter, TransportOptions
 from difyops_dagster.settings import DifySettings
@@ -78,7 +85,7 @@ class DifyResource(dg.ConfigurableResource):
                 elif resolved.source == "default":
                     dg.get_dagster_logger().warning(
                         f"Dify at {self.base_url} did not report its version (GET /v1/) and dify.version is "
-                        "auto: assuming the newest Dify. Set dify.version to the server's version."
+                        f"auto: assuming Dify {format_version(FALLBACK)}. Set dify.version to the server's version."
                     )
                 self._compat = DifyCompat(resolved.version)
             return self._compat

@@ -2,7 +2,8 @@
 
 Order: deletes (plain and repair) first, so a repair's re-created document never meets its old twin under
 Dify's upsert by name (deleting the twin by id afterwards would delete the new upload). Then uploads (create,
-update, repair), at most `concurrency` Dify calls in flight; the metadata of finished uploads is written in
+update, repair), at most `concurrency` Dify calls in flight, their bodies read from S3 ahead of them
+(prefetch.py) so that an upload thread only waits on Dify; the metadata of finished uploads is written in
 batches of `metadata_batch` documents per call, each document's whole set (`source_key`, `fingerprint`), so a
 file costs one call plus a fraction, and an upload killed before its batch was written is an untagged document
 the next plan repairs. Then a wait until every uploaded batch finished indexing or the timeout passed.
@@ -37,8 +38,8 @@ from difyops_dagster.sync.models import (
     SourceItem,
     SyncPlan,
 )
+from difyops_dagster.sync.prefetch import BodyPrefetcher, ContentLoader
 
-ContentLoader = Callable[[SourceItem], bytes]
 Log = Callable[[str], Any]
 
 
@@ -59,6 +60,9 @@ class ApplyOptions:
     # repeated upload land on the same document, so a transient failure (no answer, 429, 5xx) is tried again.
     upload_attempts: int = 3
     retry_backoff_s: float = 0.5
+    # Bodies read from S3 ahead of the uploads (prefetch.py): that many reads in flight, that many bytes held.
+    prefetch_workers: int = 4
+    prefetch_bytes: int = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +123,6 @@ def apply_sync_plan(
         client,
         dataset_id,
         fields,
-        load_content,
         _upload_options(dataset, options.first_upload_options, first_time),
         deadline=time.monotonic() + options.indexing_timeout_s,
         poll_s=options.indexing_poll_s,
@@ -134,7 +137,11 @@ def apply_sync_plan(
         failed_deletes = {o.source_key for o in outcomes if not o.ok and o.action == "repair"}
         uploads, blocked = _uploads(plan, failed_deletes)
         outcomes += blocked
-        uploaded, batches = _run_uploads(pool, writer, uploads, options, log)
+        sources = [u.source for u in uploads]
+        with BodyPrefetcher(
+            load_content, sources, workers=options.prefetch_workers, max_bytes=options.prefetch_bytes
+        ) as bodies:
+            uploaded, batches = _run_uploads(pool, writer, uploads, bodies, options, log)
         outcomes += uploaded
         log(f"uploaded and tagged {sum(o.ok for o in uploaded)} of {len(uploads)} documents")
         timed_out = _wait_for_batches(pool, writer, batches)
@@ -187,7 +194,12 @@ def _uploads(plan: SyncPlan, failed_deletes: set[str]) -> tuple[list[_Upload], l
 
 
 def _run_uploads(
-    pool: ThreadPoolExecutor, writer: _Writer, uploads: list[_Upload], options: ApplyOptions, log: Log
+    pool: ThreadPoolExecutor,
+    writer: _Writer,
+    uploads: list[_Upload],
+    bodies: ContentLoader,
+    options: ApplyOptions,
+    log: Log,
 ) -> tuple[list[ItemOutcome], dict[str, str]]:
     """Keep `concurrency` calls in flight: uploads, and a metadata write whenever a batch of uploads is done."""
     outcomes: list[ItemOutcome] = []
@@ -204,7 +216,7 @@ def _run_uploads(
             if item is None:
                 exhausted = True
             else:
-                in_flight[pool.submit(writer.upload, item)] = "upload"
+                in_flight[pool.submit(writer.upload, item, bodies)] = "upload"
         uploading = any(kind == "upload" for kind in in_flight.values())
         if ready and (len(ready) >= options.metadata_batch or (exhausted and not uploading)):
             in_flight[pool.submit(writer.tag, ready)] = "tag"
@@ -249,7 +261,6 @@ class _Writer:
         client: DifyDatasetClient,
         dataset_id: str,
         fields: dict[str, MetadataField],
-        load_content: ContentLoader,
         upload_options: _UploadOptions,
         deadline: float,
         poll_s: float,
@@ -261,7 +272,6 @@ class _Writer:
         self.client = client
         self.dataset_id = dataset_id
         self.fields = fields
-        self.load_content = load_content
         self.upload_options = upload_options
         self.deadline = deadline
         self.poll_s = poll_s
@@ -279,9 +289,9 @@ class _Writer:
                     continue
                 return ItemOutcome(item.action, item.source_key, False, f"delete {item.document_id}: {exc}")
 
-    def upload(self, item: _Upload) -> tuple[_Upload, UploadResult | None, str]:
+    def upload(self, item: _Upload, load_content: ContentLoader) -> tuple[_Upload, UploadResult | None, str]:
         try:
-            content = self.load_content(item.source)
+            content = load_content(item.source)
         except Exception as exc:  # the object vanished since the listing, or S3 failed: this item only
             return item, None, f"reading the source failed: {type(exc).__name__}: {exc}"
         name = item.source.document_name

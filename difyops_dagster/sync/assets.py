@@ -197,6 +197,7 @@ def _s3_loader(s3_client: Any, bucket: str):
 def _apply_options(settings: SyncSettings) -> ApplyOptions:
     return ApplyOptions(
         concurrency=settings.upload_concurrency,
+        prefetch_workers=min(settings.upload_concurrency, 32),
         indexing_timeout_s=settings.indexing_timeout_s,
         indexing_poll_s=settings.indexing_poll_s,
         first_upload_options={"indexing_technique": settings.indexing_technique, "process_rule": settings.process_rule},

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from difyops_dagster.dify.compat import (
-    NEWEST,
+    FALLBACK,
     DifyCompat,
     ResolvedVersion,
     parse_version,
@@ -67,8 +67,8 @@ def test_versions_are_read_to_the_patch(text, version):
     assert parse_version(text) == version
 
 
-def test_an_unknown_or_auto_version_speaks_the_newest_dify():
-    assert DifyCompat.parse("auto").version == NEWEST
+def test_an_unknown_or_auto_version_speaks_the_newest_recorded_release():
+    assert DifyCompat.parse("auto").version == FALLBACK
     assert parse_version("latest") is None
 
 
@@ -85,7 +85,7 @@ def test_a_setting_that_agrees_with_the_server_is_silent(configured):
 
 def test_the_setting_counts_where_the_server_does_not_tell():
     assert resolve_version("1.9.1", None) == ResolvedVersion((1, 9, 1), "settings")
-    assert resolve_version("auto", None) == ResolvedVersion(NEWEST, "default")
+    assert resolve_version("auto", None) == ResolvedVersion(FALLBACK, "default")
 
 
 def test_the_version_comes_from_the_service_apis_index():

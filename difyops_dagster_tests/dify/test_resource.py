@@ -7,7 +7,7 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from difyops_dagster.dify.compat import NEWEST
+from difyops_dagster.dify.compat import FALLBACK
 from difyops_dagster.dify.resource import DifyResource, build_dify_resource
 from difyops_dagster.settings import DifySettings, parse_settings
 
@@ -31,7 +31,7 @@ def test_the_resource_takes_the_key_as_an_env_var_and_every_other_value_from_set
 def test_without_a_dataset_key_the_resource_still_serves_apps_but_refuses_a_dataset_client():
     resource = build_dify_resource(_settings())
     assert resource.dataset_api_key is None
-    assert resource.app_client("app-x").compat.version == NEWEST  # dify.local answers nothing: the newest rules
+    assert resource.app_client("app-x").compat.version == FALLBACK  # dify.local answers nothing
     with pytest.raises(dg.Failure, match="dataset_api_key is not configured"):
         resource.dataset_client()
 

@@ -99,14 +99,29 @@ def check_process_rule(rule: Any) -> None:
             raise invalid_param("Process rule segmentation max_tokens is invalid")
 
 
+def document_form(sent: Any, *, dataset_form: str | None, chunk_structure: str | None, checked: bool) -> str:
+    """The form a created or updated document gets. From 1.9.0 a missing `doc_form` is the dataset's
+    `chunk_structure` or `text_model`, and `DatasetService.check_doc_form` (first thing in
+    `save_document_with_dataset_id`, so on create and on update) refuses one that differs from the dataset's.
+    Before 1.9.0 nothing is checked and a missing form is `KnowledgeConfig`'s default `text_model`, so a dataset
+    could hold documents of several forms (dify #24176, seen on 1.7.2)."""
+    if not checked:
+        return str(sent or "text_model")
+    form = str(sent or chunk_structure or "text_model")
+    if dataset_form and form != dataset_form:
+        raise invalid_param("doc_form is different from the dataset doc_form.")
+    return form
+
+
 def segment_tokens(rule: dict | None) -> int | None:
     segmentation = ((rule or {}).get("rules") or {}).get("segmentation") or {}
     tokens = segmentation.get("max_tokens")
     return tokens if isinstance(tokens, int) else None
 
 
-def check_options(options: dict[str, Any], *, dataset_technique: str | None, dataset_form: str | None) -> None:
-    """The create options Dify validates before saving: technique, doc_form, process_rule."""
+def check_options(options: dict[str, Any], *, dataset_technique: str | None) -> None:
+    """The create options Dify validates before saving (`document_create_args_validate`): technique, doc_form's
+    value, process_rule."""
     technique = options.get("indexing_technique")
     if not dataset_technique and not technique:
         raise invalid_param("indexing_technique is required.")
@@ -115,7 +130,5 @@ def check_options(options: dict[str, Any], *, dataset_technique: str | None, dat
     form = options.get("doc_form")
     if form is not None and form not in DOC_FORMS:
         raise invalid_param("Invalid doc_form.")
-    if form and dataset_form and form != dataset_form:
-        raise invalid_param("doc_form is different from the dataset doc_form.")
     if "process_rule" in options and options["process_rule"] is not None:
         check_process_rule(options["process_rule"])

@@ -31,6 +31,7 @@ from dify_standin.knowledge_json import document_detail_json, document_json, ind
 from dify_standin.state import BUSY_STATUSES, Dataset, Document, new_batch, new_id
 from dify_standin.uploads import (
     MAX_SEGMENT_TOKENS,
+    allowed_extensions,
     check_file,
     check_options,
     check_process_rule,
@@ -159,6 +160,10 @@ def _form(dataset: Dataset, body: dict) -> str:
     )
 
 
+def _allowed() -> frozenset[str]:
+    return allowed_extensions(unstructured=options().etl_type == "Unstructured", version=behaviour().version)
+
+
 def _upload():
     """The one `file` part: Dify's 400s for none, several, or one without a filename."""
     files = request.files.getlist("file")
@@ -188,8 +193,7 @@ def create_by_file(dataset_id):
         raise DifyHTTPError(400, "no_file_uploaded", "Please upload your file.")
     content = upload.read()
     name = stored_file_name(upload.filename)
-    unstructured = options().etl_type == "Unstructured"
-    check_file(name, len(content), limit=store().upload_limit, unstructured=unstructured, updating=False)
+    check_file(name, len(content), limit=store().upload_limit, allowed=_allowed(), updating=False)
     with store().lock:
         dataset = dataset_or_404(dataset_id)
         document = _save(dataset, name, content, body, duplicate=body.get("duplicate", True) is not False, text=False)
@@ -250,8 +254,7 @@ def _update_by_file(dataset_id, document_id) -> Response:
     if upload is not None:
         content = upload.read()
         name = stored_file_name(upload.filename)
-        unstructured = options().etl_type == "Unstructured"
-        check_file(name, len(content), limit=store().upload_limit, unstructured=unstructured, updating=True)
+        check_file(name, len(content), limit=store().upload_limit, allowed=_allowed(), updating=True)
     return _update(dataset_id, document_id, body, name=name, content=content, text=False)
 
 

@@ -15,9 +15,12 @@ from typing import Any
 
 from dify_standin.errors import DifyHTTPError, invalid_param
 
-DIFY_EXTENSIONS = frozenset(
-    {"txt", "markdown", "md", "mdx", "pdf", "html", "htm", "xlsx", "xls", "docx", "csv", "vtt", "properties"}
-)
+# constants/__init__.py `_DEFAULT_DOCUMENT_EXTENSION_BASE` (ETL_TYPE=dify) and the extra
+# `_UNSTRUCTURED_DOCUMENT_EXTENSION_BASE` types (+ `ppt` with UNSTRUCTURED_API_URL), read at the newest source; the
+# recordings refuse `feed.xml` on 1.7.2-1.13.2. `vtt` and `properties` are missing from an older snapshot of that
+# file; they are taken to arrive with the extractor work of dify PR #18969 (merged 2025-04-28), i.e. in 1.4.0.
+DIFY_EXTENSIONS = frozenset({"txt", "markdown", "md", "mdx", "pdf", "html", "htm", "xlsx", "xls", "docx", "csv"})
+LATER_DIFY_EXTENSIONS = frozenset({"vtt", "properties"})
 UNSTRUCTURED_EXTENSIONS = frozenset({"doc", "eml", "msg", "pptx", "ppt", "xml", "epub"})
 DOC_FORMS = ("text_model", "hierarchical_model", "qa_model")
 TECHNIQUES = ("high_quality", "economy")
@@ -44,9 +47,13 @@ def stored_text_name(name: str) -> str:
     return name[:200]
 
 
-def check_file(filename: str, size: int, *, limit: int, unstructured: bool, updating: bool) -> None:
+def allowed_extensions(*, unstructured: bool, version: tuple[int, int, int]) -> frozenset[str]:
+    allowed = DIFY_EXTENSIONS | (LATER_DIFY_EXTENSIONS if version >= (1, 4, 0) else frozenset())
+    return allowed | (UNSTRUCTURED_EXTENSIONS if unstructured else frozenset())
+
+
+def check_file(filename: str, size: int, *, limit: int, allowed: frozenset[str], updating: bool) -> None:
     extension = extension_of(filename)
-    allowed = DIFY_EXTENSIONS | (UNSTRUCTURED_EXTENSIONS if unstructured else frozenset())
     if extension not in allowed:
         if updating:
             raise DifyHTTPError(415, "unsupported_file_type", "File type not allowed.")

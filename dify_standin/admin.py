@@ -35,8 +35,11 @@ class StandinAdmin:
 
     def create_dataset(self, name: str, **fields: Any) -> dict:
         """A dataset as Dify renders it. Fields: `id`, `description`, `indexing_technique`, `process_rule`,
-        `doc_form`, `enable_api` (False: 403), `app_count` (> 0: delete is 409 dataset_in_use),
-        `built_in_field_enabled`, `metadata_fields` ({name: type}), `created_at`."""
+        `doc_form` (`text_model`, `hierarchical_model` = parent-child, `qa_model`: the form of a dataset made in
+        Dify's UI, fixed as if by its first document, so from 1.9.0 an upload without `doc_form` is refused),
+        `chunk_structure` (a knowledge-pipeline dataset's form, >= 1.9.0: an upload without `doc_form` gets it),
+        `enable_api` (False: 403), `app_count` (> 0: delete is 409 dataset_in_use), `built_in_field_enabled`,
+        `metadata_fields` ({name: type}), `created_at`."""
         return self._call("POST", "/datasets", {"name": name, **fields})
 
     def add_document(

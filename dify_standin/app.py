@@ -2,7 +2,8 @@
 
 Per request, in the order Dify's stack answers: nginx's body limit (HTML 413) -> injected faults -> routing
 (Flask's HTML 404 for a path no route matches, e.g. a non-UUID id; JSON 405) -> routes this version does not
-serve (HTML 404) -> bearer auth (/v1) -> the view. `/_standin` (admin) skips all of it and is never logged.
+serve (HTML 404) -> bearer auth (/v1, except the index `GET /v1/`) -> the view. Every answer of the API server
+carries `X-Version` and `X-Env` (Dify's `ext_app_metrics`). `/_standin` (admin) skips all of it and is never logged.
 """
 
 from __future__ import annotations
@@ -19,20 +20,30 @@ from dify_standin import (
     console_api,
     datasets_api,
     documents_api,
+    index_api,
     metadata_api,
     workflow_admin,
     workflow_api,
 )
 from dify_standin.auth import authenticate
-from dify_standin.errors import DifyHTTPError, error_response, nginx_413, snake_case
+from dify_standin.errors import (
+    DifyCrash,
+    DifyHTTPError,
+    PlainAnswer,
+    error_response,
+    internal_server_error,
+    nginx_413,
+    snake_case,
+)
 from dify_standin.faults import Faults
 from dify_standin.state import DEFAULT_BODY_LIMIT, Store
-from dify_standin.versions import Behaviour, parse_version
+from dify_standin.versions import DEFAULT_VERSION, Behaviour, parse_version
 from dify_standin.workflow_store import WorkflowStore
 
 # Every blueprint, in registration order: the knowledge side, then the workflow-app side, then the admin routes.
 # A new module adds its `bp` here (and, if some versions must not serve its rules, its ROUTE_GATES below).
 BLUEPRINTS = (
+    index_api.bp,
     datasets_api.bp,
     documents_api.bp,
     metadata_api.bp,
@@ -44,6 +55,7 @@ BLUEPRINTS = (
 # Full URL rule -> `Behaviour` property that must be true for this version to serve it (else HTML 404).
 ROUTE_GATES = {**documents_api.ROUTE_GATES, **metadata_api.ROUTE_GATES}
 LOGGED_PREFIXES = ("/v1/", "/console/")
+UNAUTHENTICATED = frozenset({"/v1/"})  # the service API's IndexApi
 DRAIN_LIMIT = 256 * 1024 * 1024
 
 log = logging.getLogger("dify_standin")
@@ -51,7 +63,7 @@ log = logging.getLogger("dify_standin")
 
 @dataclass
 class Options:
-    dify_version: str = "1.13"
+    dify_version: str = DEFAULT_VERSION
     dataset_key: str = "dataset-standin-key"
     indexing_seconds: float = 0.0
     etl_type: str = "dify"
@@ -79,6 +91,8 @@ def create_app(options: Options) -> Flask:
     app.before_request(_before)
     app.after_request(_after)
     app.register_error_handler(DifyHTTPError, lambda exc: exc.response())
+    app.register_error_handler(DifyCrash, lambda exc: internal_server_error())
+    app.register_error_handler(PlainAnswer, lambda exc: exc.response())
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
     return app
@@ -100,7 +114,7 @@ def _before() -> Response | None:
     gate = ROUTE_GATES.get(request.url_rule.rule)
     if gate and not getattr(current_app.config["BEHAVIOUR"], gate):
         abort(404)
-    if request.path.startswith("/v1/"):
+    if request.path.startswith("/v1/") and request.path not in UNAUTHENTICATED:
         authenticate()
     return None
 
@@ -117,6 +131,10 @@ def _drain(length: int) -> None:
 
 
 def _after(response: Response) -> Response:
+    if request.path.startswith("/_standin"):
+        return response
+    response.headers["X-Version"] = current_app.config["BEHAVIOUR"].label
+    response.headers["X-Env"] = index_api.DEPLOY_ENV
     if request.path.startswith(LOGGED_PREFIXES):
         rule = request.url_rule.rule if request.url_rule else None
         started = g.get("started", 0.0)
@@ -133,8 +151,8 @@ def _http_error(exc: HTTPException):
 
 
 def _unexpected(exc: Exception):
-    """A bug in the stand-in: Dify's 500 envelope, and the traceback in the server log."""
+    """A bug in the stand-in: Dify's 500 answer (`internal_server_error()`), and the traceback in the server log."""
     if isinstance(exc, HTTPException):
         return _http_error(exc)
     log.exception("unexpected error on %s %s", request.method, request.path)
-    return error_response(500, "internal_server_error", "The server encountered an internal error.")
+    return internal_server_error()

@@ -2,7 +2,10 @@
 
 Modelled on `MetadataService`: a document's values live in its `doc_metadata` keyed by field *name*, and a
 binding per field id says which fields the document lists. Each write replaces all of a document's values and
-bindings unless the version knows `partial_update` (>= 1.9) and the operation sets it. Values are not
+bindings unless the version knows `partial_update` (>= 1.10.1) and the operation sets it. The write answers the
+bare JSON number `200` on 1.1.0-1.8.x (`DocumentMetadataEditServiceApi.post` ended `return 200`) and
+`{"result":"success"}` from 1.9.0; a document id the dataset lacks is skipped silently before 1.13.0 and refused
+with 400 `Document not found.` from 1.13.0. Values are not
 type-checked and ids are not checked against names (a wrong pair lists the field with a null value). Writes to
 one document are serialised by a per-document lock: a concurrent write gets 400 "Another document metadata
 operation is running…", and, as in Dify, the refused call's cleanup releases the lock too. Admin
@@ -201,10 +204,14 @@ def set_document_metadata(dataset_id):
             with state.lock:
                 dataset = dataset_or_404(dataset_id)
                 document = dataset.documents.get(document_id)
-                if document is None:
+                if document is None and behaviour().metadata_unknown_document_refused:
                     raise invalid_param("Document not found.")
-                _write(dataset, document, operation, partial_supported and operation.get("partial_update") is True)
+                if document is not None:
+                    partial = partial_supported and operation.get("partial_update") is True
+                    _write(dataset, document, operation, partial)
         finally:  # Dify's `finally: redis_client.delete(lock_key)`, also after a refused lock check
             with state.lock:
                 state.metadata_locks.discard(document_id)
+    if behaviour().metadata_write_bare_200:
+        return Response("200\n", status=200, mimetype="application/json")
     return jsonify({"result": "success"})

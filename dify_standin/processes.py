@@ -23,6 +23,7 @@ from typing import Any
 import requests
 
 from dify_standin.admin import StandinAdmin
+from dify_standin.versions import DEFAULT_VERSION
 
 
 def free_port() -> int:
@@ -96,7 +97,7 @@ class StandinProcess(ServerProcess):
         self,
         port: int | None = None,
         *,
-        dify_version: str = "1.13",
+        dify_version: str = DEFAULT_VERSION,
         dataset_key: str = "dataset-standin-key",
         indexing_seconds: float = 0.0,
         extra_args: tuple[str, ...] = (),
@@ -105,6 +106,7 @@ class StandinProcess(ServerProcess):
         self.url = f"http://127.0.0.1:{self.port}"
         self.api_url = f"{self.url}/v1"
         self.dataset_key = dataset_key
+        self.dify_version = dify_version
         argv = [
             sys.executable, "-m", "dify_standin",
             "--host", "127.0.0.1", "--port", str(self.port),

@@ -136,7 +136,8 @@ class Dataset:
     updated_at: float = 0.0
     process_rule: dict | None = None
     process_rule_id: str = field(default_factory=new_id)
-    chunk_structure: str | None = None  # a doc_form fixed for the dataset (else its first document's)
+    chunk_structure: str | None = None  # a knowledge-pipeline dataset's form (>= 1.9.0), the default doc_form
+    form: str | None = None  # the form of a dataset made in the UI (parent-child, Q&A): fixed, but no default
     embedding_model: str | None = None
     embedding_model_provider: str | None = None
     retrieval_model: dict | None = None
@@ -155,9 +156,10 @@ class Dataset:
 
     @property
     def doc_form(self) -> str | None:
-        """Dify derives it: the chunk structure if set, else the first document's form, else None."""
-        if self.chunk_structure:
-            return self.chunk_structure
+        """Dify derives it (`Dataset.doc_form`): the chunk structure if set, else the first document's form (the
+        stand-in's `form` stands for the first document of a dataset made in the UI), else None."""
+        if self.chunk_structure or self.form:
+            return self.chunk_structure or self.form
         return self.documents[self._order[0][2]].doc_form if self._order else None
 
     # -- documents and their indexes

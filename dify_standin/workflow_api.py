@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import json
 import queue
+import re
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from email.utils import formatdate
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, stream_with_context
 
 from dify_standin import workflow_engine
-from dify_standin.errors import DifyHTTPError, invalid_param, not_found
+from dify_standin.errors import DifyCrash, DifyHTTPError, invalid_param, not_found
+from dify_standin.versions import Behaviour
 from dify_standin.workflow_engine import WorkflowRun
 from dify_standin.workflow_inputs import prepare_inputs
 from dify_standin.workflow_logs import log_json, parse_log_query, select_logs
@@ -26,6 +29,7 @@ from dify_standin.workflow_store import WorkflowApp, WorkflowStore
 
 bp = Blueprint("workflows", __name__, url_prefix="/v1")
 
+UUID_TEXT = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
 RUN_DETAIL_KEYS = (
     "id",
     "workflow_id",
@@ -104,7 +108,7 @@ def _start(app: WorkflowApp, workflow_id: str | None, sent: dict, user: str) -> 
     except ValueError as exc:
         raise invalid_param(str(exc)) from None
     except TypeError:
-        raise DifyHTTPError(500, "internal_server_error", "Internal Server Error") from None
+        raise DifyCrash from None
     store = _store()
     with store.lock:
         if app.max_active and app.active >= app.max_active:
@@ -207,36 +211,70 @@ def _stream(run: WorkflowRun, app: WorkflowApp, finish: Callable[[], None], ping
 
 @bp.post("/workflows/tasks/<task_id>/stop")
 def stop_task(task_id: str):
-    """Dify sets a stop flag only for the task's own user (`AppQueueManager.set_stop_flag`); otherwise, and for
-    unknown tasks, it silently does nothing: the answer is always success."""
+    """Up to 1.8 Dify sets a stop flag only for the task's own user (`AppQueueManager.set_stop_flag` checks it;
+    recorded on 1.7.2: another user's stop is ignored), from 1.9.0 for any user of the app (§10); otherwise, and
+    for unknown tasks, it silently does nothing: the answer is always success."""
     user = _user(request.get_json(silent=True) or {})
+    any_user = current_app.config["BEHAVIOUR"].stop_by_any_user
     store = _store()
     with store.lock:
         run = store.runs.get(store.tasks.get(task_id, ""))
-        if run is not None and run.app_id == g.app_id and run.session_id == user:
+        if run is not None and run.app_id == g.app_id and (any_user or run.session_id == user):
             run.stop_requested = True
     return jsonify({"result": "success"})
 
 
 @bp.get("/workflows/run/<run_id>")
 def run_detail(run_id: str):
+    """`WorkflowRunDetailApi`: the run row marshalled with `workflow_run_fields` (versions.py has each boundary).
+
+    A non-UUID id crashes the PostgreSQL lookup (500 on every recorded version); an unknown one is 200 with
+    every field null up to 1.12 (flask-restful's `Integer` makes the counts 0 before 1.8.0), 500 on 1.13.0 and
+    404 from 1.13.1. `inputs` is the raw JSON text column; `outputs` too before 1.13.0, then its dict."""
+    behaviour = current_app.config["BEHAVIOUR"]
     store = _store()
     with store.lock:
         run = store.runs.get(run_id)
         if run is None or run.app_id != g.app_id:
-            if current_app.config["BEHAVIOUR"].run_detail_404:
-                raise not_found("Workflow run not found.")
-            return jsonify(dict.fromkeys(RUN_DETAIL_KEYS))
+            if not UUID_TEXT.fullmatch(run_id):  # a seeded run may have any id; Dify's are always UUIDs
+                raise DifyCrash
+            return _unknown_run(behaviour)
         data = run.finish_json()
-        data["inputs"] = json.dumps(run.inputs)  # WorkflowRun.inputs is a JSON text column, marshalled raw
-        data["outputs"] = run.outputs or {}
+        data["inputs"] = json.dumps(run.inputs)
+        outputs = run.outputs
+        data["outputs"] = (outputs or {}) if behaviour.run_outputs_as_object else _json_text(outputs)
+        if behaviour.run_timestamps_as_strings:
+            data["created_at"] = rfc822(run.created_at)
+            data["finished_at"] = rfc822(run.finished_at)
     return jsonify({key: data[key] for key in RUN_DETAIL_KEYS})
+
+
+def _unknown_run(behaviour: Behaviour) -> Response:
+    if behaviour.unknown_run == "404":
+        raise not_found("Workflow run not found.")
+    if behaviour.unknown_run == "500":
+        raise DifyCrash
+    body = dict.fromkeys(RUN_DETAIL_KEYS)
+    if not behaviour.restx:
+        body.update(total_steps=0, total_tokens=0)  # flask-restful's fields.Integer(default=0)
+    return jsonify(body)
+
+
+def _json_text(value: object) -> str | None:
+    """How the text column holds it: `json.dumps` of the outputs (null while the run has none)."""
+    return None if value is None else json.dumps(value)
+
+
+def rfc822(moment: float | None) -> str | None:
+    """flask-restful's `fields.DateTime` (1.0-1.1): RFC 822 in UTC, e.g. `Thu, 03 Dec 2026 17:20:00 -0000`."""
+    return None if moment is None else formatdate(moment)
 
 
 @bp.get("/workflows/logs")
 def workflow_logs():
     try:
-        query = parse_log_query(request.args)
+        filters = current_app.config["BEHAVIOUR"].logs_created_by_filters
+        query = parse_log_query(request.args, created_by_filters=filters)
     except ValueError as exc:
         raise invalid_param(str(exc)) from None
     store = _store()

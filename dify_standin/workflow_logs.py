@@ -73,7 +73,8 @@ def _bounded_int(args: Mapping[str, str], name: str, default: int, high: int) ->
     return value
 
 
-def parse_log_query(args: Mapping[str, str]) -> LogQuery:
+def parse_log_query(args: Mapping[str, str], *, created_by_filters: bool = True) -> LogQuery:
+    """`created_by_filters`: the session-id and account filters exist from 1.5.0 (ignored before)."""
     status = args.get("status") or None
     if status is not None and status not in LOG_STATUSES:
         raise ValueError("status: Input should be 'succeeded', 'failed' or 'stopped'")
@@ -85,8 +86,8 @@ def parse_log_query(args: Mapping[str, str]) -> LogQuery:
         status=status,
         after=parse_time(after, "created_at__after") if after else None,
         before=parse_time(before, "created_at__before") if before else None,
-        session_id=args.get("created_by_end_user_session_id") or None,
-        account=args.get("created_by_account") or None,
+        session_id=(args.get("created_by_end_user_session_id") or None) if created_by_filters else None,
+        account=(args.get("created_by_account") or None) if created_by_filters else None,
     )
 
 

@@ -136,8 +136,9 @@ def test_session_and_account_filters_and_the_row_shape_of_each_creator(api, app)
 
 
 def test_seeded_rows_are_runs_too_with_inputs_and_rendered_outputs(api, app):
-    api.admin.seed_logs(app["id"], [{"id": "seeded-1", "created_at": BASE, "inputs": {"query": "hi"}}])
-    detail = api.app("GET", "/workflows/run/seeded-1").json()
+    run_id = "5eed0000-0000-4000-8000-000000000001"
+    api.admin.seed_logs(app["id"], [{"id": run_id, "created_at": BASE, "inputs": {"query": "hi"}}])
+    detail = api.app("GET", f"/workflows/run/{run_id}").json()
     assert (detail["inputs"], detail["outputs"], detail["status"]) == (
         '{"query": "hi"}',
         {"answer": "A: hi"},

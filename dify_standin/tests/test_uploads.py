@@ -97,6 +97,22 @@ def test_the_allow_list_accepts_either_case(api, dataset, name):
     assert api.upload(dataset, name).status_code == 200
 
 
+@pytest.mark.parametrize("version", ["1.7.2", "1.9.1", "1.9.2", "1.11.1", "1.11.2", "1.13.2"])
+def test_every_recorded_version_refuses_xml_and_office_types_with_the_default_etl(api_for, version):
+    api = api_for(version)
+    dataset = api.dataset()
+    for name in ("feed.xml", "old.doc", "mail.eml", "mail.msg", "deck.pptx", "deck.ppt", "book.epub"):
+        assert api.upload(dataset, name).json() == {"code": "invalid_param", "message": "", "status": 400}, name
+    assert api.upload(dataset, "talk.vtt").status_code == 200
+
+
+@pytest.mark.parametrize(("version", "status"), [("1.3.1", 400), ("1.4.0", 200)])
+def test_vtt_and_properties_join_the_default_list_in_1_4(api_for, version, status):
+    api = api_for(version)
+    dataset = api.dataset()
+    assert [api.upload(dataset, name).status_code for name in ("a.vtt", "a.properties")] == [status, status]
+
+
 def test_the_unstructured_etl_accepts_office_and_mail_types():
     with StandinProcess(extra_args=("--etl-type", "Unstructured")) as server:
         api = Api(server)

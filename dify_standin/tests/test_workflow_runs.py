@@ -174,7 +174,9 @@ def test_stop_ends_a_streaming_run_stopped_and_its_log_row_says_so(api):
     assert api.app("GET", "/workflows/logs").json()["data"][0]["workflow_run"]["status"] == "stopped"
 
 
-def test_a_stop_from_another_user_is_accepted_but_changes_nothing(api):
+@pytest.mark.parametrize(("version", "status"), [("1.8.1", "succeeded"), ("1.9.0", "stopped")])
+def test_a_stop_from_another_user_is_ignored_up_to_1_8_and_obeyed_from_1_9(api_for, version, status):
+    api = api_for(version)
     make_app(api, duration_s=0.6)
     with stream(api, {"name": "Ada"}) as response:
         events = sse_events(response)
@@ -182,24 +184,62 @@ def test_a_stop_from_another_user_is_accepted_but_changes_nothing(api):
         assert api.app("POST", f"/workflows/tasks/{started['task_id']}/stop", json={"user": "mallory"}).ok
         assert api.app("POST", "/workflows/tasks/no-such-task/stop", json={"user": "alice"}).ok
         final = next(p for n, p in events if n == "workflow_finished")
-    assert final["data"]["status"] == "succeeded"
+    assert final["data"]["status"] == status
 
 
-def test_run_detail_sends_inputs_as_a_json_string(api):
+def test_run_detail_sends_inputs_as_a_json_string_and_outputs_as_an_object_from_1_13(api):
     make_app(api)
     done = run(api, {"name": "Zoë"}).json()
     detail = api.app("GET", f"/workflows/run/{done['workflow_run_id']}").json()
     assert isinstance(detail["inputs"], str) and json.loads(detail["inputs"])["name"] == "Zoë"
     assert (detail["status"], detail["outputs"], detail["total_tokens"]) == ("succeeded", {"answer": "Hello Zoë"}, 42)
+    assert isinstance(detail["created_at"], int)
 
 
-def test_an_unknown_run_is_all_null_before_1_14_and_404_after(api, api16):
+@pytest.mark.parametrize("version", ["1.7.2", "1.11.2", "1.12.1"])
+def test_before_1_13_run_detail_outputs_are_a_json_string(api_for, version):
+    api = api_for(version)
     make_app(api)
-    old = api.app("GET", "/workflows/run/no-such-run")
-    assert old.status_code == 200 and set(old.json().values()) == {None} and "inputs" in old.json()
-    make_app(api16)
-    new = api16.app("GET", "/workflows/run/no-such-run")
-    assert (new.status_code, new.json()["code"]) == (404, "not_found")
+    detail = api.app("GET", f"/workflows/run/{run(api, {'name': 'Zoë'}).json()['workflow_run_id']}").json()
+    assert isinstance(detail["outputs"], str) and json.loads(detail["outputs"]) == {"answer": "Hello Zoë"}
+
+
+def test_in_1_0_and_1_1_run_detail_times_are_rfc_822_strings(api_for):
+    api = api_for("1.1.3")
+    make_app(api)
+    detail = api.app("GET", f"/workflows/run/{run(api, {'name': 'Ada'}).json()['workflow_run_id']}").json()
+    assert detail["created_at"].endswith(" -0000") and detail["created_at"][:3].isalpha()
+
+
+UNKNOWN_RUN = "0a000000-0000-4000-8000-0000000000ff"
+
+
+@pytest.mark.parametrize(
+    ("version", "status", "counts"),
+    [("1.7.2", 200, 0), ("1.12.1", 200, None), ("1.13.0", 500, None), ("1.13.1", 404, None), ("1.16", 404, None)],
+)
+def test_an_unknown_run_is_all_null_up_to_1_12_then_500_on_1_13_0_then_404(api_for, version, status, counts):
+    api = api_for(version)
+    make_app(api)
+    answer = api.app("GET", f"/workflows/run/{UNKNOWN_RUN}")
+    assert answer.status_code == status
+    if status == 200:
+        assert answer.json()["id"] is None and "inputs" in answer.json()
+        assert (answer.json()["total_steps"], answer.json()["total_tokens"]) == (counts, counts)
+    elif status == 404:
+        assert answer.json() == {"code": "not_found", "message": "Workflow run not found.", "status": 404}
+    else:
+        assert answer.json() == {"message": "Internal Server Error", "code": "unknown", "status": 500}
+
+
+@pytest.mark.parametrize(("version", "body"), [("1.7.2", {"message": "Internal Server Error", "code": "unknown"}),
+                                               ("1.13.2", {"message": "Internal Server Error", "code": "unknown",
+                                                           "status": 500})])  # fmt: skip
+def test_a_non_uuid_run_id_crashes_difys_lookup(api_for, version, body):
+    api = api_for(version)
+    make_app(api)
+    answer = api.app("GET", "/workflows/run/not-a-uuid")
+    assert (answer.status_code, answer.json()) == (500, body)
 
 
 def test_the_apps_concurrency_limit_answers_429_too_many_requests(api):

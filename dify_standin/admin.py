@@ -57,7 +57,8 @@ class StandinAdmin:
         """Seed a document directly (as Dify lists it, plus `batch`). `indexing_status` pins it (waiting …
         indexing, paused, error; default completed); `metadata` {name: value} creates missing string fields and
         binds them; `created_at` (Unix seconds or ISO-8601) places it in the list order. Fields: `id`, `error`,
-        `archived`."""
+        `archived`, `doc_form` (default: the dataset's), `created_from` (`api` or `web`), `created_from_text`
+        (made by create-by-text: a `.txt` upload file)."""
         body = {"name": name, "text": text, "indexing_status": indexing_status, "enabled": enabled, **fields}
         if metadata is not None:
             body["metadata"] = metadata

@@ -41,6 +41,7 @@ from dify_standin.uploads import (
     stored_file_name,
     stored_text_name,
 )
+from dify_standin.validation import KnowledgeConfig, pydantic_error
 
 bp = Blueprint("documents", __name__, url_prefix="/v1")
 
@@ -177,7 +178,8 @@ def _upload():
 
 
 def _created(dataset: Dataset, document: Document) -> Response:
-    return jsonify({"document": document_json(dataset, document, now(), behaviour()), "batch": document.batch})
+    data = document_json(dataset, document, now(), behaviour(), fresh=True)
+    return jsonify({"document": data, "batch": document.batch})
 
 
 @bp.post(DS + "/document/create-by-file")
@@ -213,9 +215,26 @@ def create_by_text(dataset_id):
         dataset = dataset_for_write(dataset_id)
         if not dataset.indexing_technique and not body.get("indexing_technique"):
             raise invalid_param("indexing_technique is required.")
+        _check_knowledge_config(body, name, text)
         options_ = {k: v for k, v in body.items() if k != "duplicate"}  # the text route cannot turn upsert off
         document = _save(dataset, stored_text_name(name), text.encode(), options_, duplicate=True, text=True)
         return _created(dataset, document)
+
+
+def _check_knowledge_config(body: dict, name: str, text: str) -> None:
+    """The text route builds `KnowledgeConfig` from the request without the dataset's technique (the file route
+    fills it in), so a create-by-text without `indexing_technique` fails even in a dataset that has one
+    (recorded on every version): before 1.10.0 reqparse passes None (`literal_error`), from 1.10.0 the payload
+    lacks the key (`missing`, the payload and its `data_source` quoted)."""
+    if behaviour().pydantic_validation:
+        rest = {k: v for k, v in body.items() if k not in ("name", "text")}
+        files = {"data_source_type": "upload_file", "file_info_list": {"file_ids": [new_id()]}}
+        data = {"name": name, "text": text, **rest, "data_source": {"type": "upload_file", "info_list": files}}
+    else:
+        data = {"indexing_technique": body.get("indexing_technique")}
+    refused = pydantic_error(KnowledgeConfig, data, behaviour())
+    if refused is not None:
+        raise refused
 
 
 # ---------------------------------------------------------------- update
@@ -302,7 +321,7 @@ def delete_document(dataset_id, document_id):
         return jsonify({"result": "success"})
     if style == "body204":
         return Response("204\n", status=200, mimetype="application/json")
-    return Response(status=204)
+    return Response(status=204, mimetype="application/json")
 
 
 @bp.get(DOC)

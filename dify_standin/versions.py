@@ -195,6 +195,33 @@ class Behaviour:
         (one ping) and the Celery worker raises, so the stream stalls."""
         return self.version >= (1, 13, 0)
 
+    # -- the shapes of datasets and documents (recorded on 1.7.2, 1.9.x, 1.11.x, 1.13.2)
+
+    @property
+    def knowledge_pipeline_fields(self) -> bool:
+        """Datasets gain `pipeline_id`, `runtime_mode`, `chunk_structure`, `icon_info`, `is_published`,
+        `total_documents`, `total_available_documents`, `enable_api` with the knowledge pipeline (1.9.0); right
+        after an upload `tokens` and `word_count` are null (0 on 1.7.2)."""
+        return self.version >= (1, 9, 0)
+
+    @property
+    def dataset_author_and_multimodal(self) -> bool:
+        """`author_name` and `is_multimodal` on datasets: absent on 1.9.2, present on 1.11.1 (recorded); taken
+        as the multimodal knowledge base of 1.11.0."""
+        return self.version >= (1, 11, 0)
+
+    @property
+    def detail_created_at_int(self) -> bool:
+        """The document detail's `created_at` is a float on 1.7.2-1.9.2, an integer on 1.11.1 (recorded); taken
+        with the service API's move to pydantic models (1.10.0)."""
+        return self.pydantic_validation
+
+    @property
+    def summary_index(self) -> bool:
+        """`summary_index_setting` on datasets, `summary_index_status` / `need_summary` on documents: recorded on
+        1.13.2, not on 1.11.2; taken as 1.13.0."""
+        return self.version >= (1, 13, 0)
+
     @property
     def has_patch_update(self) -> bool:
         return self.version >= NEWEST

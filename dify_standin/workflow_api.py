@@ -21,6 +21,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request, stream_
 
 from dify_standin import workflow_engine
 from dify_standin.errors import DifyCrash, DifyHTTPError, invalid_param, not_found
+from dify_standin.validation import MISSING_IN_JSON, WorkflowRunPayload, check_body, check_log_query
 from dify_standin.versions import Behaviour
 from dify_standin.workflow_engine import WorkflowRun
 from dify_standin.workflow_inputs import prepare_inputs
@@ -150,14 +151,14 @@ def run_workflow(workflow_id: str | None = None):
     if not isinstance(body, dict):
         raise invalid_param("Invalid JSON body")
     user = _user(body)
+    behaviour = current_app.config["BEHAVIOUR"]
+    check_body(behaviour, WorkflowRunPayload, body, "inputs", restful=MISSING_IN_JSON)
     mode = body.get("response_mode") or "blocking"
     if mode not in ("blocking", "streaming"):
         raise invalid_param("response_mode: Input should be 'blocking' or 'streaming'")
     sent = body.get("inputs")
     if not isinstance(sent, dict):
-        raise invalid_param(
-            "inputs: Input should be a valid dictionary" if "inputs" in body else "inputs: Field required"
-        )
+        raise invalid_param("inputs: Input should be a valid dictionary")
     app = _app()
     run = _start(app, workflow_id, sent, user)
     finish = _finisher(_store(), app, run)
@@ -272,9 +273,11 @@ def rfc822(moment: float | None) -> str | None:
 
 @bp.get("/workflows/logs")
 def workflow_logs():
+    behaviour = current_app.config["BEHAVIOUR"]
+    args = request.args.to_dict(flat=True)
+    check_log_query(behaviour, args)
     try:
-        filters = current_app.config["BEHAVIOUR"].logs_created_by_filters
-        query = parse_log_query(request.args, created_by_filters=filters)
+        query = parse_log_query(args, created_by_filters=behaviour.logs_created_by_filters)
     except ValueError as exc:
         raise invalid_param(str(exc)) from None
     store = _store()

@@ -39,7 +39,8 @@ class StandinAdmin:
         Dify's UI, fixed as if by its first document, so from 1.9.0 an upload without `doc_form` is refused),
         `chunk_structure` (a knowledge-pipeline dataset's form, >= 1.9.0: an upload without `doc_form` gets it),
         `enable_api` (False: 403), `app_count` (> 0: delete is 409 dataset_in_use), `built_in_field_enabled`,
-        `metadata_fields` ({name: type}), `created_at`."""
+        `metadata_fields` ({name: type}), `created_at`, `data_source_type` (`upload_file`: as a dataset whose
+        documents were all deleted; a first document sets it anyway)."""
         return self._call("POST", "/datasets", {"name": name, **fields})
 
     def add_document(

@@ -122,6 +122,7 @@ def create_dataset():
         enable_api=bool(body.get("enable_api", True)),
         app_count=int(body.get("app_count", 0)),
         built_in_field_enabled=bool(body.get("built_in_field_enabled", False)),
+        data_source_type=body.get("data_source_type"),
         created_at=_timestamp(body["created_at"]) if body.get("created_at") is not None else time.time(),
     )
     with _store().lock:

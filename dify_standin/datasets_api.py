@@ -92,7 +92,7 @@ def create_dataset():
             created_at=now(),
         )
         store().datasets[dataset.id] = dataset
-        return jsonify(dataset_json(dataset, behaviour()))
+        return jsonify(dataset_json(dataset, behaviour(), listed=False))
 
 
 @bp.get("/datasets/<uuid:dataset_id>")
@@ -114,7 +114,7 @@ def patch_dataset(dataset_id):
             if key in body:
                 setattr(dataset, key, body[key])
         dataset.updated_at = now()
-        return jsonify(dataset_json(dataset, behaviour()))
+        return jsonify(dataset_json(dataset, behaviour(), listed=False))
 
 
 @bp.delete("/datasets/<uuid:dataset_id>")

@@ -178,7 +178,9 @@ def _upload():
 
 
 def _created(dataset: Dataset, document: Document) -> Response:
-    data = document_json(dataset, document, now(), behaviour(), fresh=True)
+    """A new document has counted nothing yet (`fresh`); a reused or updated one answers its row's old counts."""
+    fresh = document.created_at == document.updated_at
+    data = document_json(dataset, document, now(), behaviour(), fresh=fresh)
     return jsonify({"document": data, "batch": document.batch})
 
 

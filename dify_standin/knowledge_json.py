@@ -50,8 +50,9 @@ NO_ICON = dict.fromkeys(("icon_type", "icon", "icon_background", "icon_url"))
 NO_SUMMARY_INDEX = dict.fromkeys(("enable", "model_name", "model_provider_name", "summary_prompt"))
 
 
-def dataset_json(dataset: Dataset, behaviour: Behaviour) -> dict[str, Any]:
-    """`dataset_detail_fields` as each version marshals it (keys in Dify's order; versions.py has the changes)."""
+def dataset_json(dataset: Dataset, behaviour: Behaviour, *, listed: bool = True) -> dict[str, Any]:
+    """`dataset_detail_fields` as each version marshals it (keys in Dify's order; versions.py has the changes).
+    `embedding_available` is computed by the list and get routes only: a create or update answers it null."""
     documents = len(dataset.documents)
     data: dict[str, Any] = {
         "id": dataset.id,
@@ -59,7 +60,7 @@ def dataset_json(dataset: Dataset, behaviour: Behaviour) -> dict[str, Any]:
         "description": dataset.description,
         "provider": "vendor",
         "permission": dataset.permission,
-        "data_source_type": "upload_file" if dataset.documents else None,
+        "data_source_type": dataset.data_source_type,
         "indexing_technique": dataset.indexing_technique,
         "app_count": dataset.app_count,
         "document_count": documents,
@@ -75,7 +76,7 @@ def dataset_json(dataset: Dataset, behaviour: Behaviour) -> dict[str, Any]:
             "updated_at": int(dataset.updated_at),
             "embedding_model": dataset.embedding_model,
             "embedding_model_provider": dataset.embedding_model_provider,
-            "embedding_available": True,
+            "embedding_available": True if listed else None,
             "retrieval_model_dict": {**DEFAULT_RETRIEVAL, **(dataset.retrieval_model or {})},
         }
     )

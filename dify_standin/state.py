@@ -148,6 +148,7 @@ class Dataset:
     enable_api: bool = True
     app_count: int = 0  # > 0: used by an app, so DELETE answers 409 dataset_in_use
     built_in_field_enabled: bool = False
+    data_source_type: str | None = None  # set by the first document, kept when the documents are deleted
     metadata_fields: dict[str, MetadataField] = field(default_factory=dict)  # creation order
     documents: dict[str, Document] = field(default_factory=dict)
     next_position: int = 1
@@ -170,6 +171,7 @@ class Dataset:
 
     def add(self, document: Document) -> None:
         self.documents[document.id] = document
+        self.data_source_type = self.data_source_type or "upload_file"
         bisect.insort(self._order, (document.created_at, document.position, document.id))
         self._by_name.setdefault(document.name, []).append(document.id)
         self._by_batch.setdefault(document.batch, []).append(document.id)

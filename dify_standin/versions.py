@@ -190,10 +190,33 @@ class Behaviour:
         return self.version >= (1, 13, 0)
 
     @property
-    def streaming_validation_in_worker(self) -> bool:
-        """Recorded: 1.11.2 answers a bad input of a streaming run with 400 at once; 1.13.2 opens the stream
-        (one ping) and the Celery worker raises, so the stream stalls."""
+    def stream_via_worker(self) -> bool:
+        """Recorded: 1.11.2 answers a bad input of a streaming run with 400 at once and starts its streams with
+        `workflow_started`; 1.13.2 opens every stream with `event: ping` (`workflow_started` gains `reason`), runs
+        the form check in the Celery worker, and a refused input leaves the stream stalled after the ping."""
         return self.version >= (1, 13, 0)
+
+    # -- the shapes of workflow runs (workflow_shapes.py has the table)
+
+    @property
+    def new_graph_engine(self) -> bool:
+        """Dify 1.9.0's queue-based graph engine: stream `index` 1 and no predecessor for every node, `*_truncated`
+        keys, `process_data` `{}`, console executions oldest first, the End node's text streamed as `text_chunk`
+        from the node that produces it (recorded 1.7.2 old, 1.9.1 new)."""
+        return self.version >= (1, 9, 0)
+
+    @property
+    def graph_engine_fixes(self) -> bool:
+        """1.9.2: no `parallel_*` keys, a run without error answers `error: null` (not `""`), console node
+        executions numbered 1, 2, a stream node without usage `execution_metadata: null` (recorded 1.9.1 / 1.9.2)."""
+        return self.version >= (1, 9, 2)
+
+    @property
+    def app_fields_1_10(self) -> bool:
+        """Recorded absent on 1.9.2 and present on 1.11.1, taken as 1.10.0: `sys.timestamp` among the Start node's
+        values, end users of `type` `service-api` (was `service_api`), log rows with `details` and
+        `workflow_run.triggered_from`, the blocking answer's `application/json; charset=utf-8`."""
+        return self.version >= (1, 10, 0)
 
     # -- the shapes of datasets and documents (recorded on 1.7.2, 1.9.x, 1.11.x, 1.13.2)
 

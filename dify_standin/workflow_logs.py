@@ -22,8 +22,10 @@ from typing import Any
 
 from dateutil.parser import isoparse
 
-from dify_standin.workflow_engine import STOPPED_ERROR, WorkflowRun, derived_id, end_user_id, render_outputs
+from dify_standin.versions import Behaviour
+from dify_standin.workflow_engine import STOPPED_ERROR, WorkflowRun, derived_id, render_outputs
 from dify_standin.workflow_inputs import sample_inputs
+from dify_standin.workflow_shapes import end_user_json
 from dify_standin.workflow_store import WorkflowApp, WorkflowStore
 
 RUN_STATUSES = ("running", "succeeded", "failed", "stopped", "partial-succeeded", "paused")
@@ -117,37 +119,35 @@ def account_json(email: str) -> dict[str, str]:
     return {"id": derived_id("account", email), "name": email.split("@")[0], "email": email}
 
 
-def log_json(run: WorkflowRun) -> dict[str, Any]:
-    end_user = None
-    if run.account_email is None:
-        end_user = {
-            "id": end_user_id(run.app_id, run.session_id or ""),
-            "type": "service_api" if run.created_from == "service-api" else "browser",
-            "is_anonymous": False,
-            "session_id": run.session_id,
-        }
-    return {
+def log_json(run: WorkflowRun, behaviour: Behaviour) -> dict[str, Any]:
+    """A `/workflows/logs` row; `details` and `workflow_run.triggered_from` exist from 1.10.0 (recorded absent on
+    1.9.2, present on 1.11.1)."""
+    end_user = None if run.account_email is not None else end_user_json(run, behaviour)
+    workflow_run = {
+        "id": run.id,
+        "version": run.version,
+        "status": run.status,
+        "error": run.error,
+        "elapsed_time": run.elapsed_time,
+        "total_tokens": run.total_tokens,
+        "total_steps": run.total_steps,
+        "created_at": int(run.created_at),
+        "finished_at": int(run.finished_at) if run.finished_at is not None else None,
+        "exceptions_count": run.exceptions_count,
+    }
+    row = {
         "id": derived_id("log", run.id),
-        "workflow_run": {
-            "id": run.id,
-            "version": run.version,
-            "status": run.status,
-            "error": run.error,
-            "elapsed_time": run.elapsed_time,
-            "total_tokens": run.total_tokens,
-            "total_steps": run.total_steps,
-            "created_at": int(run.created_at),
-            "finished_at": int(run.finished_at) if run.finished_at is not None else None,
-            "exceptions_count": run.exceptions_count,
-            "triggered_from": run.triggered_from,
-        },
+        "workflow_run": workflow_run,
         "created_from": run.created_from,
         "created_by_role": "account" if run.account_email else "end_user",
         "created_by_account": account_json(run.account_email) if run.account_email else None,
         "created_by_end_user": end_user,
         "created_at": int(run.created_at),
-        "details": None,
     }
+    if behaviour.app_fields_1_10:
+        workflow_run["triggered_from"] = run.triggered_from
+        row["details"] = None
+    return row
 
 
 def _steps(app: WorkflowApp, status: str) -> int:

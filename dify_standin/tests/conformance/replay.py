@@ -32,7 +32,7 @@ class Send:
     authorization: str | None = None
     cookies: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
-    json: Any = None  # a JSON body the recording sent but did not keep (the <= 1.9.1 refresh's {refresh_token})
+    json: Any = None  # the JSON body, when the preparer knows it better than the body shape (a refresh token)
 
 
 def fill(value: Any, ids: dict[str, str]) -> Any:
@@ -69,12 +69,12 @@ def send(world: World, how: Send) -> Answer:
     headers = {**_authorization(path, how, world.api.server.dataset_key), **how.headers}
     kwargs: dict[str, Any] = {"params": fill(request.get("query") or {}, world.ids), "cookies": how.cookies}
     shape = request.get("body_shape")
-    if isinstance(shape, dict) and "multipart" in shape:
+    if how.json is not None:
+        kwargs["json"] = how.json
+    elif isinstance(shape, dict) and "multipart" in shape:
         kwargs.update(_multipart(fill(shape["multipart"], world.ids)))
     elif shape is not None:
         kwargs["json"] = fill(shape, world.ids)
-    elif how.json is not None:
-        kwargs["json"] = how.json
     with requests.request(
         request["method"], url, headers=headers, stream=True, timeout=(5, STALL_SECONDS), **kwargs
     ) as response:

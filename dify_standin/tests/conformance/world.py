@@ -110,6 +110,7 @@ class World:
         fields = {
             "indexing_technique": item.get("indexing_technique"),
             "metadata_fields": dict.fromkeys(names, "string"),
+            "data_source_type": item.get("data_source_type"),
         }
         if item.get("indexing_technique"):
             fields["process_rule"] = AUTOMATIC

@@ -31,6 +31,16 @@ table is repeated, with the same sources, in README.md.
 | run detail of an unknown id: 200 all-null / 500 / 404 | <= 1.12.x / 1.13.0 / >= 1.13.1 | src rec |
 | metadata write naming an unknown document: skipped / 400 `Document not found.` | < 1.13.0 / >= 1.13.0 | rec+ |
 | streaming run with an invalid input: 400 JSON / 200 SSE, one ping, a stall | < 1.13.0 / >= 1.13.0 | rec+ |
+| default-ETL allow-list gains `vtt`, `properties` (`uploads.py`) | >= 1.4.0 | rec+ |
+| datasets' knowledge-pipeline fields (`pipeline_id`, `chunk_structure`, …); fresh counts null | >= 1.9.0 | rec+ |
+| Dify's new graph engine (stream `index` 1, `*_truncated`, `text_chunk` from the producing node, …) | >= 1.9.0 | rec+ |
+| no `parallel_*` keys, run `error` null (not `""`), console node executions numbered 1, 2 | >= 1.9.2 | rec |
+| `sys.timestamp`, end user `type` `service-api`, log rows `details`/`triggered_from`, JSON charset | >= 1.10.0 | rec+ |
+| document detail `created_at` an integer (a float before) | >= 1.10.0 | rec+ |
+| datasets' `author_name` and `is_multimodal` | >= 1.11.0 | rec+ |
+| `summary_index_setting` on datasets, `summary_index_status` / `need_summary` on documents | >= 1.13.0 | rec+ |
+| every stream opens with `event: ping`; `workflow_started.data.reason` | >= 1.13.0 | rec+ |
+| pydantic's documentation links name 2.11 / 2.12 | < 1.13.0 / >= 1.13.0 | rec |
 | `PATCH /datasets/{id}/documents/{doc}` update route | newest | src |
 | a document without metadata lists `doc_metadata: []` (before: `null`) | newest | src |
 """

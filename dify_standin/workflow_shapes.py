@@ -110,6 +110,18 @@ def _usage(record: dict[str, Any], empty: dict | None) -> dict | None:
     return metadata if metadata.get("total_tokens") else empty
 
 
+def _identity(record: dict[str, Any]) -> dict[str, Any]:
+    return {key: record[key] for key in ("id", "node_id", "node_type", "title")}
+
+
+def _result(record: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "status": record.get("status", "running"),
+        "error": record.get("error"),
+        "elapsed_time": record.get("elapsed_time"),
+    }
+
+
 def _stream_position(record: dict[str, Any], behaviour: Behaviour) -> dict[str, Any]:
     if behaviour.new_graph_engine:
         return {"index": 1, "predecessor_node_id": None}
@@ -117,14 +129,7 @@ def _stream_position(record: dict[str, Any], behaviour: Behaviour) -> dict[str, 
 
 
 def node_started_json(record: dict[str, Any], behaviour: Behaviour) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": record["id"],
-        "node_id": record["node_id"],
-        "node_type": record["node_type"],
-        "title": record["title"],
-        **_stream_position(record, behaviour),
-        "inputs": None,
-    }
+    data: dict[str, Any] = {**_identity(record), **_stream_position(record, behaviour), "inputs": None}
     if behaviour.new_graph_engine:
         data["inputs_truncated"] = False
     data.update(created_at=record["created_at"], extras={})
@@ -141,10 +146,7 @@ def node_finished_json(record: dict[str, Any], run: WorkflowRun, behaviour: Beha
     inputs, outputs = _node_values(record, run, behaviour)
     engine = behaviour.new_graph_engine
     data: dict[str, Any] = {
-        "id": record["id"],
-        "node_id": record["node_id"],
-        "node_type": record["node_type"],
-        "title": record["title"],
+        **_identity(record),
         **_stream_position(record, behaviour),
         "inputs": inputs,
         **({"inputs_truncated": False} if engine else {}),
@@ -152,9 +154,7 @@ def node_finished_json(record: dict[str, Any], run: WorkflowRun, behaviour: Beha
         **({"process_data_truncated": False} if engine else {}),
         "outputs": outputs,
         **({"outputs_truncated": False} if engine else {}),
-        "status": record.get("status"),
-        "error": record.get("error"),
-        "elapsed_time": record.get("elapsed_time"),
+        **_result(record),
         "execution_metadata": _usage(record, None if behaviour.graph_engine_fixes else {}),
         "created_at": record["created_at"],
         "finished_at": record.get("finished_at"),
@@ -182,17 +182,12 @@ def node_executions_json(
         else:
             position = {"index": 1, "predecessor_node_id": None}
         item = {
-            "id": record["id"],
+            **_identity(record),
             **position,
-            "node_id": record["node_id"],
-            "node_type": record["node_type"],
-            "title": record["title"],
             "inputs": inputs,
             "process_data": record.get("process_data") or {} if engine else None,
             "outputs": outputs,
-            "status": record.get("status", "running"),
-            "error": record.get("error"),
-            "elapsed_time": record.get("elapsed_time"),
+            **_result(record),
             "execution_metadata": _usage(record, {}),
             "extras": record.get("extras") or {},
             "created_at": record["created_at"],

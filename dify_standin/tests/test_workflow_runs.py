@@ -302,3 +302,26 @@ def test_every_run_appends_a_log_row_for_its_user(api):
 def test_an_app_the_stand_in_cannot_serve_is_refused_with_400(api, body):
     response = requests.post(api.server.url + "/_standin/apps", json=body, timeout=5)
     assert (response.status_code, response.json()["code"]) == (400, "invalid_param")
+
+
+@pytest.mark.parametrize("version", ["1.11.2", "1.13.0"])
+def test_a_refused_streaming_input_is_400_before_1_13_and_a_stalled_stream_from_it(api_for, version):
+    api = api_for(version)
+    make_app(api)
+    body = {"inputs": {"name": "x" * 41}, "user": "alice", "response_mode": "streaming"}
+    headers = {"Authorization": f"Bearer {APP_KEY}"}
+    with requests.post(
+        api.base + "/workflows/run", json=body, headers=headers, stream=True, timeout=(5, 1.5)
+    ) as answer:
+        if version == "1.11.2":
+            assert (answer.status_code, answer.json()["message"]) == (
+                400,
+                "name in input form must be less than 40 characters",
+            )
+            return
+        assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/event-stream")
+        received = b""
+        with pytest.raises(requests.ConnectionError):  # the read timeout: nothing follows the ping
+            for chunk in answer.iter_content(chunk_size=None):
+                received += chunk
+    assert received == b"event: ping\n\n"

@@ -14,7 +14,7 @@ import re
 
 from flask import Blueprint, Response, jsonify, request
 
-from dify_standin.errors import DifyHTTPError, invalid_param, not_found
+from dify_standin.errors import DifyCrash, DifyHTTPError, invalid_param, not_found
 from dify_standin.knowledge import (
     behaviour,
     dataset_for_write,
@@ -219,8 +219,18 @@ def create_by_text(dataset_id):
             raise invalid_param("indexing_technique is required.")
         _check_knowledge_config(body, name, text)
         options_ = {k: v for k, v in body.items() if k != "duplicate"}  # the text route cannot turn upsert off
+        if not options_.get("process_rule") and dataset.process_rule is None:
+            options_["process_rule"] = _first_text_rule()
         document = _save(dataset, stored_text_name(name), text.encode(), options_, duplicate=True, text=True)
         return _created(dataset, document)
+
+
+def _first_text_rule() -> dict:
+    """The first document of a dataset, by text and without `process_rule`: Dify up to 1.11.0 dereferences the
+    missing rule and answers 500; from 1.11.1 it takes the automatic rule (shared/dify-api.md §10)."""
+    if not behaviour().text_default_process_rule:
+        raise DifyCrash
+    return {"mode": "automatic"}
 
 
 def _check_knowledge_config(body: dict, name: str, text: str) -> None:
@@ -328,6 +338,9 @@ def delete_document(dataset_id, document_id):
 
 @bp.get(DOC)
 def get_document(dataset_id, document_id):
+    """The detail route came in 1.5.1; before, the URL served only DELETE (so a GET is a 405)."""
+    if not behaviour().has_document_detail:
+        raise forbidden_method()
     mode = request.args.get("metadata", "all")
     if mode not in ("all", "only", "without"):
         raise DifyHTTPError(400, "invalid_metadata", f"Invalid metadata value: {mode}")

@@ -17,6 +17,7 @@ table is repeated, with the same sources, in README.md.
 | run detail `created_at`/`finished_at` RFC 822 strings / integers | < 1.2.0 / >= 1.2.0 | src |
 | delete: 200 `{"result":"success"}` / 200 body `204` / empty 204 | < 1.4.0 / 1.4.0-1.12.x / >= 1.13.0 | src rec |
 | `/workflows/logs` `created_by_end_user_session_id` / `created_by_account` filters | >= 1.5.0 | src |
+| `GET /datasets/{id}/documents/{doc}` (before: 405, the URL served only DELETE) | >= 1.5.1 | src |
 | flask-restx: reqparse `errors` 400s, `Integer` null, 404 "did you mean", `WWW-Authenticate` | >= 1.8.0 | src rec+ |
 | console login failures 400 `email_or_password_mismatch` / `account_not_found`, then 401 | < 1.8.0 / >= 1.8.0 | rec+ |
 | missing `doc_form` = `chunk_structure` or `text_model`; a different form refused | >= 1.9.0 | src rec |
@@ -26,6 +27,7 @@ table is repeated, with the same sources, in README.md.
 | pydantic validation (`1 validation error for …`) on the service API | >= 1.10.0 | rec+ |
 | `partial_update` honoured on metadata writes (else every write replaces all values) | >= 1.10.1 | src rec |
 | document list `status` filter | >= 1.10.1 | src |
+| first document by text without `process_rule`: 500 / the automatic rule | <= 1.11.0 / >= 1.11.1 | src |
 | console login password base64-encoded (plain: 401 `Invalid encrypted data`) | >= 1.11.2 | src rec |
 | run detail `outputs` a JSON string / an object | < 1.13.0 / >= 1.13.0 | src rec |
 | run detail of an unknown id: 200 all-null / 500 / 404 | <= 1.12.x / 1.13.0 / >= 1.13.1 | src rec |
@@ -104,6 +106,17 @@ class Behaviour:
     @property
     def legacy_built_in_route(self) -> bool:
         return self.has_doc_metadata and not self.dataset_built_in_route
+
+    @property
+    def has_document_detail(self) -> bool:
+        """`GET /datasets/{id}/documents/{doc}` (§10: from 1.5.1)."""
+        return self.version >= (1, 5, 1)
+
+    @property
+    def text_default_process_rule(self) -> bool:
+        """A dataset's first document by text without `process_rule`: 500 up to 1.11.0, automatic from 1.11.1
+        (§10)."""
+        return self.version >= (1, 11, 1)
 
     @property
     def run_timestamps_as_strings(self) -> bool:

@@ -15,6 +15,7 @@
 | `PATCH /datasets/{id}/documents/{doc}` update route; `status` filter on the document list | >= 1.14 |
 | a document without metadata lists `doc_metadata: []` (before: `null`) | >= 1.14 |
 | unknown workflow run: 200 with every field null (< 1.14), 404 (>= 1.14) | |
+| streamed `node_started` / `node_finished` carry `index: 1` for every node (1.7: 1, 2, ...) | >= 1.9 |
 """
 
 from __future__ import annotations
@@ -87,3 +88,8 @@ class Behaviour:
         if self.version < (1, 0):
             return "result"
         return "body204" if self.version < NEWEST else "empty204"
+
+    @property
+    def stream_node_index_is_one(self) -> bool:
+        """Recorded: 1.9.1 to 1.13.2 stream `index: 1` for every node, 1.7.2 counts 1, 2 (workflow_run_streaming)."""
+        return self.version >= (1, 9)

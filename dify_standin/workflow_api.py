@@ -159,7 +159,10 @@ def run_workflow(workflow_id: str | None = None):
     finish = _finisher(_store(), app, run)
     if mode == "streaming":
         ping = float(current_app.config["OPTIONS"].ping_seconds)
-        return Response(stream_with_context(_stream(run, app, finish, ping)), mimetype="text/event-stream")
+        index_is_one = current_app.config["BEHAVIOUR"].stream_node_index_is_one
+        return Response(
+            stream_with_context(_stream(run, app, finish, ping, index_is_one)), mimetype="text/event-stream"
+        )
     try:
         for _event in workflow_engine.execute(run, app.spec, clock=time.time, sleep=time.sleep):
             pass
@@ -174,8 +177,14 @@ def _sse(payload: dict) -> str:
     return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
 
-def _stream(run: WorkflowRun, app: WorkflowApp, finish: Callable[[], None], ping: float) -> Iterator[str]:
-    """Relay the run's events from its thread; `event: ping` whenever nothing happened for `ping` seconds."""
+def _stream(
+    run: WorkflowRun, app: WorkflowApp, finish: Callable[[], None], ping: float, index_is_one: bool
+) -> Iterator[str]:
+    """Relay the run's events from its thread; `event: ping` whenever nothing happened for `ping` seconds.
+
+    With `index_is_one` (Dify >= 1.9, see versions.py) node events carry `index: 1` whatever the node's place, as
+    real Dify streams them; the stored node executions (console route) keep their real order.
+    """
     ids = {"task_id": run.task_id, "workflow_run_id": run.id}
     events: queue.Queue = queue.Queue()
 
@@ -198,7 +207,10 @@ def _stream(run: WorkflowRun, app: WorkflowApp, finish: Callable[[], None], ping
             continue
         if event is None:
             break
-        yield _sse({"event": event["event"], **ids, "data": event["data"]})
+        data = event["data"]
+        if index_is_one and "index" in data:
+            data = {**data, "index": 1}
+        yield _sse({"event": event["event"], **ids, "data": data})
     if run.error_event:
         yield _sse({"event": "error", **ids, **run.error_event})
     else:

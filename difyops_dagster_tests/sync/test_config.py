@@ -36,7 +36,7 @@ def test_defaults_are_blue_green_daily_at_15_without_push_all():
         ({"mode": "single"}, "sync.dataset_id is required in single mode"),
         ({"dataset_id": BLUE}, "sync.dataset_id is for single mode"),
         ({"schedule_cron": "at three"}, "sync.schedule_cron: not a valid cron string"),
-        ({"schedule_timezone": "Mars/Olympus"}, "not a known timezone"),
+        ({"schedule_timezone": "Mars/Olympus"}, "sync.schedule_timezone: not a known IANA timezone: 'Mars/Olympus'"),
         ({"max_delete_ratio": 1.5}, "sync.max_delete_ratio"),
         ({"upload_concurrency": 0}, "sync.upload_concurrency"),
         ({"process_rule": {"mode": "magic"}}, "sync.process_rule: process_rule.mode must be one of"),

@@ -89,7 +89,12 @@ def sample_video_site(env: dict[str, str], logs: Path):
 def run_sync(env: dict[str, str]) -> int:
     """`dg launch --job sync_job` in its own process group: an interrupt stops the run and every step process."""
     print("demo: running sync_job (blue/green sync of the sample bucket) ...", flush=True)
-    launch = subprocess.Popen([DG, "launch", "--job", "sync_job"], env=env, cwd=ROOT, start_new_session=True)
+    launch = subprocess.Popen(
+        [DG, "launch", "--job", "sync_job", "-m", "difyops_dagster.definitions"],
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+    )
     try:
         synced = launch.wait()
     finally:

@@ -64,6 +64,21 @@ def end_process_group(pgid: int, grace: float = 10.0) -> None:
         time.sleep(0.1)
 
 
+def stop_process_group(proc: subprocess.Popen, timeout: float) -> None:
+    """SIGTERM the group `proc` leads (its own session), SIGKILL it after `timeout` s, then end whatever of the group
+    outlived it."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout)
+    end_process_group(proc.pid, timeout)
+
+
 class ServerProcess:
     """A child process serving HTTP on 127.0.0.1, ready once `health_url` answers below 500."""
 
@@ -134,19 +149,8 @@ class ServerProcess:
         raise RuntimeError(f"{self.name} did not become ready at {self.health_url}:\n{tail}")
 
     def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM the group, SIGKILL it after `timeout` s, then end whatever of the group outlived the server."""
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout)
-        end_process_group(self.proc.pid, timeout)
+        if self.proc is not None:
+            stop_process_group(self.proc, timeout)
 
     def __enter__(self) -> ServerProcess:
         return self.start()

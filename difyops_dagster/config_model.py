@@ -13,6 +13,7 @@ This module must never import Dagster feature code: every feature's `config.py` 
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, ClassVar
@@ -113,6 +114,19 @@ CronString = Annotated[str, AfterValidator(_check_cron)]
 TimezoneName = Annotated[str, AfterValidator(_check_timezone)]
 RelativeFolder = Annotated[str, AfterValidator(_relative_folder)]
 DatasetId = Annotated[str, AfterValidator(_dataset_id)]
+
+
+def name_type(pattern: str, rule: str) -> Any:
+    """A name that becomes part of Dagster names (assets, pools, partitions) and file names: `pattern` says which,
+    `rule` says it in words for the message (`must be {rule}, got 'X'`)."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.match(value):
+            raise ValueError(f"must be {rule}, got {value!r}")
+        return value
+
+    return Annotated[str, AfterValidator(check)]
 
 
 def check_unique_names(names: Sequence[str], what: str) -> None:

@@ -5,6 +5,9 @@ with the setting's own path in front of the message.
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
 import pytest
 
 from difyops_dagster.config_model import SettingsError
@@ -23,14 +26,13 @@ SECTIONS = {
 
 
 def load_with(path: str, value: object):
-    """Every section at once, with the setting at `path` (`section.field` or `section.apps.0.field`) replaced."""
-    data = {name: {**section} for name, section in SECTIONS.items()}
-    section, *rest = path.split(".")
-    target = data[section]
-    if rest[0] == "apps":
-        target["apps"] = [{**target["apps"][0]}]
-        target = target["apps"][0]
-    target[rest[-1]] = value
+    """Every section at once, with the setting at `path` (`sync.schedule_cron`, `reports.apps.0.name`) replaced."""
+    data = copy.deepcopy(SECTIONS)
+    *parents, last = path.split(".")
+    target: Any = data
+    for part in parents:
+        target = target[int(part)] if part.isdigit() else target[part]
+    target[last] = value
     return parse_settings(data, ENV)
 
 
@@ -70,6 +72,13 @@ def test_every_dataset_id_is_a_uuid_written_the_canonical_way(path):
     assert getattr(getattr(load_with(path, DATASET.upper()), section), field) == DATASET
     with pytest.raises(SettingsError, match=rf"{path}: a Dify dataset id is a UUID"):
         load_with(path, "kb-blue")
+
+
+@pytest.mark.parametrize("path", ["video.sources.0.name", "reports.apps.0.name", "workflows.apps.0.name"])
+@pytest.mark.parametrize("name", ["Bot", "1bot", "bot!", "x" * 64])
+def test_every_name_that_becomes_a_dagster_name_is_lowercase_and_short(path, name):
+    with pytest.raises(SettingsError, match=rf"{path}: must be lowercase letters, digits"):
+        load_with(path, name)
 
 
 @pytest.mark.parametrize("section", ["reports", "workflows"])

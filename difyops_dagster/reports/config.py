@@ -19,9 +19,10 @@ from difyops_dagster.config_model import (
     SettingsModel,
     TimezoneName,
     check_unique_names,
+    name_type,
 )
 
-APP_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+AppName = name_type(r"^[a-z][a-z0-9_]{0,62}$", "lowercase letters, digits and `_`, starting with a letter (at most 63)")
 CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")  # cron numbering
 
@@ -29,7 +30,7 @@ WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "s
 class ReportAppSettings(SettingsModel):
     """One Dify workflow app whose logs are reported."""
 
-    name: str = Field(description="Short name used in file names and metadata: lowercase letters, digits, `_`.")
+    name: AppName = Field(description="Short name used in file names and metadata: lowercase letters, digits, `_`.")
     api_key: SecretEnv = Field(description="The app's API key (app-…), as {env: VAR}.")
     app_id: str | None = Field(
         default=None,
@@ -39,13 +40,6 @@ class ReportAppSettings(SettingsModel):
     status: Literal["succeeded", "failed", "stopped"] | None = Field(
         default=None, description="Only runs with this status (Dify accepts succeeded, failed or stopped)."
     )
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not APP_NAME.match(value):
-            raise ValueError(f"reports.apps[].name must match {APP_NAME.pattern}, got {value!r}")
-        return value
 
 
 class ReportsSettings(SettingsModel):

@@ -21,9 +21,12 @@ from difyops_dagster.config_model import (
     SettingsModel,
     TimezoneName,
     check_unique_names,
+    name_type,
 )
 
-SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,47}$")
+SourceName = name_type(
+    r"^[a-z][a-z0-9_-]{0,47}$", "lowercase letters, digits, `_` or `-`, starting with a letter (at most 48 characters)"
+)
 LANGUAGE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")
 IMPORT_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 TRANSCRIBERS = ("faster_whisper",)
@@ -32,7 +35,7 @@ TRANSCRIBERS = ("faster_whisper",)
 class VideoSourceSettings(SettingsModel):
     """One video, playlist, channel or feed URL, with how its videos are fetched."""
 
-    name: str = Field(
+    name: SourceName = Field(
         description="Short name of the source (lowercase letters, digits, `_`, `-`); shown with each video."
     )
     url: str = Field(description="A video, playlist, channel or feed URL yt-dlp understands.")
@@ -52,16 +55,6 @@ class VideoSourceSettings(SettingsModel):
         ge=1,
         description="For a playlist or channel: take at most this many entries, in the order the site lists them.",
     )
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not SOURCE_NAME.match(value):
-            raise ValueError(
-                f"a video source name must be lowercase letters, digits, `_` or `-`, starting with a letter "
-                f"(at most 48 characters), got {value!r}"
-            )
-        return value
 
     @field_validator("url")
     @classmethod

@@ -12,16 +12,25 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from difyops_dagster.config_model import CronString, SecretEnv, SettingsModel, TimezoneName, check_unique_names
+from difyops_dagster.config_model import (
+    CronString,
+    SecretEnv,
+    SettingsModel,
+    TimezoneName,
+    check_unique_names,
+    name_type,
+)
 
-NAME = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
+AppName = name_type(
+    r"^[a-z][a-z0-9_]{0,47}$", "lowercase letters, digits and `_`, starting with a letter (at most 48 characters)"
+)
 ASSET_KEY_PART = re.compile(r"^[A-Za-z0-9_]+$")
 
 
 class WorkflowAppSettings(SettingsModel):
     """One Dify workflow app, run by materializing the asset `workflow_run_<name>`."""
 
-    name: str = Field(
+    name: AppName = Field(
         description="Short name: lowercase letters, digits and `_`. Names the asset `workflow_run_<name>`, the "
         "pool `dify_workflow_<name>`, the schedule `workflow_<name>_schedule` and the resource `workflow_app_<name>`."
     )
@@ -69,16 +78,6 @@ class WorkflowAppSettings(SettingsModel):
         description="Asset keys this app depends on, e.g. `[active_colour]`: the lineage shows the dependency and "
         "a sensor starts the app when one of them materializes with a change.",
     )
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not NAME.match(value):
-            raise ValueError(
-                f"a workflow app name must be lowercase letters, digits and `_`, starting with a letter "
-                f"(at most 48 characters), got {value!r}"
-            )
-        return value
 
     @field_validator("run_after")
     @classmethod

@@ -148,6 +148,19 @@ def test_a_streaming_run_sends_difys_event_sequence(api):
     assert events[-1][1]["data"]["outputs"] == {"answer": "Hello Ada Lovelace of London"}
 
 
+@pytest.mark.parametrize(("version", "indexes"), [("1.13", [1, 1, 1]), ("1.9", [1, 1, 1]), ("1.7", [1, 2, 3])])
+def test_streamed_node_events_carry_the_index_each_version_sends(api_for, version, indexes):
+    """Recorded (shared/dify-recordings/*/workflow_run_streaming.json): from 1.9 every node streams `index: 1`;
+    1.7.2 counted 1, 2. The console's node executions keep the real order on every version."""
+    api = api_for(version)
+    make_app(api)
+    with stream(api, {"name": "Ada"}) as response:
+        events = [(name, payload["data"]) for name, payload in sse_events(response) if name.startswith("node_")]
+    assert [data["index"] for name, data in events if name == "node_started"] == indexes
+    assert [data["index"] for name, data in events if name == "node_finished"] == indexes
+    assert [data["title"] for name, data in events if name == "node_started"] == ["Start", "LLM", "End"]
+
+
 def test_long_nodes_send_ping_keep_alives(api16):
     make_app(api16, duration_s=1.5)
     with stream(api16, {"name": "Ada"}) as response:

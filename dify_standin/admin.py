@@ -171,7 +171,8 @@ class StandinAdmin:
         """A console app of `mode` (workflow, advanced-chat, chat, completion, agent-chat). Fields: `id`,
         `description`, `dataset_ids` (the datasets of its default knowledge node or context), `graph`,
         `features`, `environment_variables`, `conversation_variables`, `model_config`, `published` (default
-        True: workflow modes get a published copy of the draft). Returns `{id, name, mode, hash, workflow_id}`."""
+        True: workflow modes get a published copy of the draft), `draft` (False: a workflow app with no draft
+        yet). Returns `{id, name, mode, hash, workflow_id}`."""
         return self._call("POST", "/console-apps", {"name": name, "mode": mode, **fields})
 
     def console_app(self, app_id: str) -> dict:

@@ -149,7 +149,8 @@ def default_model_config(mode: str, dataset_ids: list[str]) -> dict[str, Any]:
 
 def register_console_app(store: ConsoleAppStore, body: Mapping[str, Any]) -> ConsoleApp:
     """A console app from an admin body (`name`, `mode`; optional `id`, `description`, `dataset_ids`, `graph`,
-    `features`, `environment_variables`, `conversation_variables`, `model_config`, `published` = True).
+    `features`, `environment_variables`, `conversation_variables`, `model_config`, `published` = True, `draft` =
+    True: False seeds a workflow app as Dify's "create from blank" leaves it until the editor first saves).
     An existing id is replaced. ValueError names what is wrong."""
     mode = str(body.get("mode") or "")
     if not body.get("name") or mode not in APP_MODES:
@@ -163,7 +164,7 @@ def register_console_app(store: ConsoleAppStore, body: Mapping[str, Any]) -> Con
         description=str(body.get("description", "")),
         created_at=now,
     )
-    if mode in WORKFLOW_MODES:
+    if mode in WORKFLOW_MODES and body.get("draft", True):
         graph = body.get("graph") or default_graph(mode, dataset_ids)
         features = body.get("features") if body.get("features") is not None else dict(DEFAULT_FEATURES)
         if not isinstance(graph, dict) or not isinstance(features, dict):

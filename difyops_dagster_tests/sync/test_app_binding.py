@@ -25,8 +25,13 @@ ROLLBACK = ColourSwitch(old=GREEN, new=BLUE)
 
 
 def knowledge(node_id: str, title: str, *dataset_ids: str) -> dict:
-    return {"id": node_id, "type": "custom", "data": {"type": "knowledge-retrieval", "title": title,
-            "dataset_ids": list(dataset_ids), "retrieval_mode": "multiple"}}  # fmt: skip
+    data = {
+        "type": "knowledge-retrieval",
+        "title": title,
+        "dataset_ids": list(dataset_ids),
+        "retrieval_mode": "multiple",
+    }
+    return {"id": node_id, "type": "custom", "data": data}
 
 
 def graph(*nodes: dict) -> dict:

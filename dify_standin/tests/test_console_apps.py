@@ -12,6 +12,8 @@ import uuid
 import pytest
 import requests
 
+from dify_standin.demo_seed import DEMO_CHATFLOW_ID, DEMO_DATASETS
+from dify_standin.processes import StandinProcess
 from dify_standin.tests.conftest import Api
 
 EMAIL, PASSWORD = "ops@example.com", "console-pw-1"
@@ -295,3 +297,11 @@ def test_the_bearer_console_of_1_9_1_serves_the_app_routes_too(api_for):
     assert "Authorization" in console.headers
     app = api.admin.create_console_app("flow", "advanced-chat", dataset_ids=[BLUE])
     assert knowledge_ids(console.draft(app["id"])["graph"]) == [[BLUE]]
+
+
+def test_the_demo_seeds_a_chatflow_reading_the_blue_dataset():
+    with StandinProcess(extra_args=("--demo",)) as server:
+        app = server.admin.console_app(DEMO_CHATFLOW_ID)
+    assert (app["name"], app["mode"]) == ("support-chat", "advanced-chat")
+    published = next(row for row in app["published"] if row["id"] == app["workflow_id"])
+    assert knowledge_ids(published["graph"]) == [[DEMO_DATASETS["kb-blue"]]]

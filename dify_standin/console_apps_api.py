@@ -68,6 +68,11 @@ class SyncDraftWorkflowPayload(BaseModel):
     conversation_variables: list[dict[str, Any]] = Field(default_factory=list)
 
 
+class PublishWorkflowPayload(BaseModel):
+    marked_name: str | None = Field(default=None, max_length=20)
+    marked_comment: str | None = Field(default=None, max_length=100)
+
+
 def _store() -> ConsoleAppStore:
     return current_app.config["CONSOLE_APPS"]
 
@@ -125,6 +130,24 @@ def _draft_payload() -> dict[str, Any]:
     return body
 
 
+def _publish_payload() -> tuple[str, str]:
+    """`PublishWorkflowPayload` (pydantic era), else reqparse and the controller's own length checks."""
+    body = request.get_json(silent=True)
+    body = body if isinstance(body, dict) else {}
+    if _behaviour().pydantic_validation:
+        try:
+            args = PublishWorkflowPayload.model_validate(body)
+        except ValidationError as exc:
+            raise invalid_param(str(exc)) from None
+        return args.marked_name or "", args.marked_comment or ""
+    name, comment = str(body.get("marked_name") or ""), str(body.get("marked_comment") or "")
+    if len(name) > 20:
+        raise invalid_param("Marked name cannot exceed 20 characters")
+    if len(comment) > 100:
+        raise invalid_param("Marked comment cannot exceed 100 characters")
+    return name, comment
+
+
 @bp.get("/apps/<uuid:app_id>")
 def app_detail(app_id: uuid.UUID):
     _account()
@@ -173,11 +196,7 @@ def sync_draft(app_id: uuid.UUID):
 @bp.post("/apps/<uuid:app_id>/workflows/publish")
 def publish(app_id: uuid.UUID):
     _account()
-    body = request.get_json(silent=True) or {}
-    name, comment = str(body.get("marked_name") or ""), str(body.get("marked_comment") or "")
-    for field, value, limit in (("marked_name", name, 20), ("marked_comment", comment, 100)):
-        if len(value) > limit:
-            raise invalid_param(f"{field} must be at most {limit} characters")
+    name, comment = _publish_payload()
     with _store().lock:
         app = _app(app_id, WORKFLOW_MODES)
         if app.draft is None:

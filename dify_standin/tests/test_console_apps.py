@@ -239,10 +239,18 @@ def test_workflow_json_gains_rag_pipeline_variables_and_full_masks_from_1_9(api_
     assert draft["environment_variables"][0]["value"] == ("*" * 20 if pipeline else "sk-liv" + "*" * 12 + "89")
 
 
-def test_publishing_with_a_marked_name_over_20_characters_is_invalid_param(api, console):
+@pytest.mark.parametrize(
+    ("version", "message"),
+    [("1.9.1", "Marked name cannot exceed 20 characters"), ("1.13.2", "1 validation error for PublishWorkflowPayload")],
+)
+def test_a_marked_name_over_20_characters_is_invalid_param(api_for, version, message):
+    api = api_for(version)
+    console = Console(api)
     app = api.admin.create_console_app("flow", "workflow", dataset_ids=[BLUE])
-    long_name = console.call("POST", f"/apps/{app['id']}/workflows/publish", json={"marked_name": "n" * 21})
-    assert (long_name.status_code, long_name.json()["code"]) == (400, "invalid_param")
+    refused = console.call("POST", f"/apps/{app['id']}/workflows/publish", json={"marked_name": "n" * 21})
+    assert (refused.status_code, refused.json()["code"]) == (400, "invalid_param")
+    assert refused.json()["message"].startswith(message)
+    assert len(api.admin.console_app(app["id"])["published"]) == 1
 
 
 def test_a_model_config_post_replaces_the_whole_configuration(api, console):

@@ -23,8 +23,9 @@ Routes (all under `/console/api`; Dify `controllers/console/app/…`, 1.7-1.13):
 
 Body validation follows the era (versions.py): flask-restful reqparse before 1.8.0 (`{code: invalid_param,
 message, params}`), flask-restx reqparse 1.8-1.9 (`{errors: {field: message}, message: "Input payload validation
-failed"}`), pydantic from 1.10 (`SyncDraftWorkflowPayload`, 400 `invalid_param` with pydantic's text) — the console
-port to pydantic is assumed to have come with the service API's (recorded between 1.9.2 and 1.11.1).
+failed"}`), pydantic from 1.10 (`SyncDraftWorkflowPayload`, `PublishWorkflowPayload`: 400 `invalid_param` with
+pydantic's text). The console's port to pydantic is dify's #27513 series (merged late November 2025, so in 1.11.x);
+it is modelled with the service API's boundary (`pydantic_validation`, recorded between 1.9.2 and 1.11.1).
 Permissions (`edit_permission_required`) are not modelled: the stand-in's one account owns the workspace.
 """
 

@@ -166,3 +166,18 @@ class StandinAdmin:
     def expire_console_sessions(self, *, refresh: bool = False) -> None:
         """Every console access token stops working; refresh tokens still renew them unless `refresh`."""
         self._call("POST", "/console-sessions/expire", {"refresh": refresh})
+
+    # --- console apps (console_apps_admin.py) ---
+
+    def create_console_app(self, name: str, mode: str, **fields: Any) -> dict:
+        """A console app of `mode` (workflow, advanced-chat, chat, completion, agent-chat). Fields: `id`,
+        `description`, `dataset_ids` (the datasets of its default knowledge node or context), `graph`,
+        `features`, `environment_variables`, `conversation_variables`, `model_config`, `published` (default
+        True: workflow modes get a published copy of the draft), `draft` (False: a workflow app with no draft
+        yet). Returns `{id, name, mode, hash, workflow_id}`."""
+        return self._call("POST", "/console-apps", {"name": name, "mode": mode, **fields})
+
+    def console_app(self, app_id: str) -> dict:
+        """The app as stored: `draft` (unmasked, with `hash`), `published` copies, `workflow_id`,
+        `model_config` (current) and `model_config_count`."""
+        return self._call("GET", f"/console-apps/{app_id}")

@@ -20,14 +20,18 @@ from werkzeug.exceptions import HTTPException
 from dify_standin import (
     admin_api,
     console_api,
+    console_apps_admin,
+    console_apps_api,
     datasets_api,
     documents_api,
     index_api,
     metadata_api,
+    retrieval_api,
     workflow_admin,
     workflow_api,
 )
 from dify_standin.auth import authenticate
+from dify_standin.console_apps import ConsoleAppStore
 from dify_standin.errors import (
     DifyCrash,
     DifyHTTPError,
@@ -50,10 +54,13 @@ BLUEPRINTS = (
     datasets_api.bp,
     documents_api.bp,
     metadata_api.bp,
+    retrieval_api.bp,
     workflow_api.bp,
     console_api.bp,
+    console_apps_api.bp,
     admin_api.bp,
     workflow_admin.bp,
+    console_apps_admin.bp,
 )
 # Full URL rule -> `Behaviour` property that must be true for this version to serve it (else HTML 404).
 ROUTE_GATES = {**documents_api.ROUTE_GATES, **metadata_api.ROUTE_GATES}
@@ -77,13 +84,15 @@ class Options:
 def create_app(options: Options) -> Flask:
     app = Flask("dify_standin")
     store = Store(indexing_seconds=options.indexing_seconds, body_limit=options.max_body_bytes)
-    workflows, faults = WorkflowStore(), Faults()
+    workflows, faults, console_apps = WorkflowStore(), Faults(), ConsoleAppStore()
     store.on_reset(workflows.reset)
+    store.on_reset(console_apps.reset)
     store.on_reset(faults.reset)
     app.config.update(
         OPTIONS=options,
         STORE=store,
         WORKFLOWS=workflows,
+        CONSOLE_APPS=console_apps,
         FAULTS=faults,
         BEHAVIOUR=Behaviour(parse_version(options.dify_version)),
     )

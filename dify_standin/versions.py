@@ -275,3 +275,20 @@ class Behaviour:
     @property
     def empty_metadata_as_list(self) -> bool:
         return self.version >= NEWEST
+
+    # -- console apps and retrieval (issue 17); each boundary is cited in console_apps.py / retrieval_api.py
+
+    @property
+    def workflow_pipeline_fields(self) -> bool:
+        """Workflow JSON gains `rag_pipeline_variables` and secret env values become 20 `*` (knowledge pipeline)."""
+        return self.version >= (1, 9, 0)
+
+    @property
+    def multimodal_retrieval(self) -> bool:
+        """`/retrieve` takes `attachment_ids`, records carry `files` and `sign_content` (multimodal knowledge)."""
+        return self.version >= (1, 11, 0)
+
+    @property
+    def retrieval_summary(self) -> bool:
+        """`/retrieve` records carry `summary` (summary index; Dify's OpenAPI description only)."""
+        return self.version >= NEWEST

@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 import requests
 
 from difyops_dagster.dify.compat import DifyCompat
-from difyops_dagster.dify.errors import DifyError, error_from_exception, malformed
+from difyops_dagster.dify.errors import DifyError, error_from_exception, malformed, parse_model
 from difyops_dagster.dify.models import (
     AppInfo,
     AppParameters,
@@ -39,6 +39,7 @@ from difyops_dagster.dify.models import (
     Document,
     IndexingStatus,
     MetadataField,
+    RetrievalRecord,
     UploadResult,
     WorkflowEvent,
     WorkflowLog,
@@ -53,14 +54,6 @@ MAX_READ_PASSES = 3
 DEFAULT_READ_CONCURRENCY = 8
 
 T = TypeVar("T")
-
-
-def _parse(endpoint: str, parse: Callable[[Any], T], data: Any) -> T:
-    """Run a model's tolerant parser; a body missing even the required fields is a `malformed_response`."""
-    try:
-        return parse(data)
-    except (KeyError, TypeError, ValueError, AttributeError, StopIteration) as exc:
-        raise malformed(endpoint, 200, f"unexpected response shape ({type(exc).__name__} {exc})") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +142,7 @@ class _Client:
 
     def _iter(self, path: str, parse: Callable[[Any], T], params: Mapping[str, Any] | None = None) -> Iterator[T]:
         endpoint = f"GET {path}"
-        return (_parse(endpoint, parse, item) for item in self._pages(path, params))
+        return (parse_model(endpoint, parse, item) for item in self._pages(path, params))
 
 
 class DifyDatasetClient(_Client):
@@ -160,7 +153,7 @@ class DifyDatasetClient(_Client):
 
     def get_dataset(self, dataset_id: str) -> Dataset:
         path = f"/datasets/{dataset_id}"
-        return _parse(f"GET {path}", Dataset.from_json, self.transport.json("GET", path, safe=True))
+        return parse_model(f"GET {path}", Dataset.from_json, self.transport.json("GET", path, safe=True))
 
     def create_dataset(
         self, name: str, *, description: str = "", indexing_technique: str = "high_quality", permission: str = "only_me"
@@ -171,7 +164,7 @@ class DifyDatasetClient(_Client):
             "indexing_technique": indexing_technique,
             "permission": permission,
         }
-        return _parse(
+        return parse_model(
             "POST /datasets", Dataset.from_json, self.transport.json("POST", "/datasets", safe=False, json=body)
         )
 
@@ -187,13 +180,13 @@ class DifyDatasetClient(_Client):
     def get_document(self, dataset_id: str, document_id: str, metadata: str = "all") -> Document:
         path = f"/datasets/{dataset_id}/documents/{document_id}"
         body = self.transport.json("GET", path, safe=True, params={"metadata": metadata})
-        return _parse(f"GET {path}", Document.from_json, body)
+        return parse_model(f"GET {path}", Document.from_json, body)
 
     @staticmethod
     def _upload_result(endpoint: str, body: Any) -> UploadResult:
         if "document" not in body or not body.get("batch"):
             raise malformed(endpoint, 200, "upload response without document and batch")
-        return UploadResult(_parse(endpoint, Document.from_json, body["document"]), str(body["batch"]))
+        return UploadResult(parse_model(endpoint, Document.from_json, body["document"]), str(body["batch"]))
 
     def create_document_by_file(
         self,
@@ -255,18 +248,46 @@ class DifyDatasetClient(_Client):
     def indexing_status(self, dataset_id: str, batch: str) -> list[IndexingStatus]:
         path = f"/datasets/{dataset_id}/documents/{batch}/indexing-status"
         body = self.transport.json("GET", path, safe=True)
-        return [_parse(f"GET {path}", IndexingStatus.from_json, item) for item in body.get("data") or ()]
+        return [parse_model(f"GET {path}", IndexingStatus.from_json, item) for item in body.get("data") or ()]
+
+    def retrieve(
+        self,
+        dataset_id: str,
+        query: str,
+        retrieval_model: Mapping[str, Any] | None = None,
+        *,
+        source_key_field: str = "source_key",
+    ) -> list[RetrievalRecord]:
+        """The chunks Dify retrieves for `query`, best first (`POST /datasets/{id}/retrieve`).
+
+        Without `retrieval_model` the dataset's own settings apply (`Dataset.retrieval_model`); a model sent
+        replaces them whole, and from Dify 1.10 must carry `search_method`, `reranking_enable`, `top_k` and
+        `score_threshold_enabled`. `keyword_search` works on a Dify without an embedding model. Read-only, so
+        retried like a read (Dify only logs the query).
+        """
+        path = f"/datasets/{dataset_id}/retrieve"
+        body: dict[str, Any] = {"query": query}
+        if retrieval_model is not None:
+            body["retrieval_model"] = dict(retrieval_model)
+        answer = self.transport.json("POST", path, safe=True, json=body)
+        records = answer.get("records")
+        if not isinstance(records, list):
+            raise malformed(f"POST {path}", 200, "retrieve answer without a `records` array")
+        return [
+            parse_model(f"POST {path}", lambda r, n=n: RetrievalRecord.from_json(n, r, source_key_field), record)
+            for n, record in enumerate(records, start=1)
+        ]
 
     def list_metadata_fields(self, dataset_id: str) -> list[MetadataField]:
         path = f"/datasets/{dataset_id}/metadata"
         body = self.transport.json("GET", path, safe=True)
-        return [_parse(f"GET {path}", MetadataField.from_json, f) for f in body.get("doc_metadata") or ()]
+        return [parse_model(f"GET {path}", MetadataField.from_json, f) for f in body.get("doc_metadata") or ()]
 
     def create_metadata_field(self, dataset_id: str, name: str, type: str = "string") -> MetadataField:
         """`type` is string, number or time. A name the dataset already has is 400 `Metadata name already exists.`"""
         path = f"/datasets/{dataset_id}/metadata"
         body = self.transport.json("POST", path, safe=False, ok=(200, 201), json={"type": type, "name": name})
-        return _parse(f"POST {path}", MetadataField.from_json, body)
+        return parse_model(f"POST {path}", MetadataField.from_json, body)
 
     def ensure_metadata_fields(self, dataset_id: str, wanted: Mapping[str, str]) -> dict[str, MetadataField]:
         """The fields named in `wanted` (name -> type), creating those the dataset does not have yet.
@@ -323,10 +344,12 @@ class DifyAppClient(_Client):
     """Workflow-app API: one key per app."""
 
     def info(self) -> AppInfo:
-        return _parse("GET /info", AppInfo.from_json, self.transport.json("GET", "/info", safe=True))
+        return parse_model("GET /info", AppInfo.from_json, self.transport.json("GET", "/info", safe=True))
 
     def parameters(self) -> AppParameters:
-        return _parse("GET /parameters", AppParameters.from_json, self.transport.json("GET", "/parameters", safe=True))
+        return parse_model(
+            "GET /parameters", AppParameters.from_json, self.transport.json("GET", "/parameters", safe=True)
+        )
 
     def run_workflow(
         self, inputs: Mapping[str, Any], user: str, *, read_timeout_s: float | None = None
@@ -343,7 +366,7 @@ class DifyAppClient(_Client):
             read_timeout_s=read_timeout_s,
             json={"inputs": dict(inputs), "user": user, "response_mode": "blocking"},
         )
-        return _parse(
+        return parse_model(
             "POST /workflows/run",
             lambda b: WorkflowRunResult(str(b["task_id"]), str(b["workflow_run_id"]), WorkflowRun.from_json(b["data"])),
             body,
@@ -383,7 +406,7 @@ class DifyAppClient(_Client):
                 except ValueError:
                     raise malformed(f"GET {path}", 200, "body is not JSON") from None
             known = self.compat.known_run(response.status_code, body)
-        return None if known is None else _parse(f"GET {path}", WorkflowRun.from_json, known)
+        return None if known is None else parse_model(f"GET {path}", WorkflowRun.from_json, known)
 
     def stop_task(self, task_id: str, user: str) -> None:
         self.transport.json("POST", f"/workflows/tasks/{task_id}/stop", safe=True, json={"user": user})

@@ -1,4 +1,9 @@
-"""Dify's console API, only for what the Service API lacks: the node executions of a run (hence its cost).
+"""Dify's console API, only for what the Service API lacks: a run's node executions (its cost) and apps' datasets.
+
+Apps are changed the way Dify's editor changes them (routes and version differences in dify_standin/README.md,
+"Console apps and retrieval"): a workflow or chatflow by reading its draft, writing it back with the `hash` it
+came with (a stale one is 409 `draft_workflow_not_sync`) and publishing; a chat, completion or agent app by
+posting its whole model configuration.
 
 The console is a browser API: it takes an account login, not a key, and the login changed twice.
 
@@ -30,8 +35,10 @@ from typing import Any
 
 import requests
 
+from difyops_dagster.dify.app_models import AppDetail, DraftSync, Publication, Workflow
 from difyops_dagster.dify.compat import DifyCompat
-from difyops_dagster.dify.errors import DifyError
+from difyops_dagster.dify.errors import DifyError, parse_model
+from difyops_dagster.dify.models import _timestamp
 from difyops_dagster.dify.transport import DifyTransport, RateLimiter, TransportOptions
 
 CONSOLE_PREFIX = "/console/api"
@@ -191,15 +198,14 @@ class DifyConsoleClient:
                 return False
         return True
 
-    def node_executions(self, app_id: str, run_id: str) -> list[NodeExecution]:
-        """The nodes of one run, logging in first if needed and once more if the session was rejected."""
+    def _json(self, method: str, path: str, *, safe: bool, **kwargs: Any) -> dict:
+        """One console call, logging in first if needed and once more if the session was rejected."""
         with self._renewing:
             if not self.logged_in:
                 self.login()
             rejected = self._auth()
-        path = f"/apps/{app_id}/workflow-runs/{run_id}/node-executions"
         try:
-            body = self.transport.json("GET", path, safe=True, **rejected)
+            return self.transport.json(method, path, safe=safe, **kwargs, **rejected)
         except DifyError as exc:
             if exc.status not in CREDENTIAL_STATUSES:
                 raise
@@ -207,11 +213,59 @@ class DifyConsoleClient:
                 if self._auth() == rejected and not self.refresh():  # another thread may have renewed already
                     self.login()
                 renewed = self._auth()
-            body = self.transport.json("GET", path, safe=True, **renewed)
-        items = body.get("data") if isinstance(body, dict) else None
+            return self.transport.json(method, path, safe=safe, **kwargs, **renewed)
+
+    def node_executions(self, app_id: str, run_id: str) -> list[NodeExecution]:
+        path = f"/apps/{app_id}/workflow-runs/{run_id}/node-executions"
+        body = self._json("GET", path, safe=True)
+        items = body.get("data")
         if not isinstance(items, list):
             raise DifyError(f"GET {path}", 200, "malformed_response", "node executions without a `data` array")
         return [NodeExecution.from_json(item) for item in items]
+
+    # -- apps (the routes Dify's editor uses to change which datasets an app reads; stand-in README)
+
+    def get_app(self, app_id: str) -> AppDetail:
+        """The app's mode and, for chat / completion / agent apps, its model configuration."""
+        path = f"/apps/{app_id}"
+        return parse_model(f"GET {path}", AppDetail.from_json, self._json("GET", path, safe=True))
+
+    def get_draft_workflow(self, app_id: str) -> Workflow:
+        """The draft of a workflow or chatflow app, with the `hash` a sync must send back. 404
+        `draft_workflow_not_exist` when the editor never saved one; 404 `app_not_found` for other modes."""
+        path = f"/apps/{app_id}/workflows/draft"
+        return parse_model(f"GET {path}", Workflow.from_json, self._json("GET", path, safe=True))
+
+    def sync_draft_workflow(self, app_id: str, draft: Workflow, graph: dict[str, Any]) -> DraftSync:
+        """Write `graph` into the draft `draft` was read from. A draft changed since (by a person, or another run)
+        is Dify's 409 `draft_workflow_not_sync`, raised as `DifyError`: read it again and redo the change.
+        Not retried by the transport: a retry after a lost answer would meet its own new hash."""
+        path = f"/apps/{app_id}/workflows/draft"
+        body = self._json("POST", path, safe=False, json=draft.sync_body(graph))
+        return parse_model(f"POST {path}", lambda b: DraftSync(str(b["hash"]), _timestamp(b.get("updated_at"))), body)
+
+    def publish_workflow(self, app_id: str, marked_name: str = "", marked_comment: str = "") -> Publication:
+        """Publish the draft: from now on the app serves it. Dify limits the name to 20 characters, the comment
+        to 100 (400 `invalid_param`)."""
+        path = f"/apps/{app_id}/workflows/publish"
+        body = self._json("POST", path, safe=False, json={"marked_name": marked_name, "marked_comment": marked_comment})
+        return Publication(_timestamp(body.get("created_at")))
+
+    def get_published_workflow(self, app_id: str) -> Workflow | None:
+        """The workflow users get, or None for an app never published (Dify answers an object of nulls)."""
+        path = f"/apps/{app_id}/workflows/publish"
+        body = self._json("GET", path, safe=True)
+        if body.get("id") is None:
+            return None
+        return parse_model(f"GET {path}", Workflow.from_json, body)
+
+    def update_model_config(self, app_id: str, config: dict[str, Any]) -> None:
+        """Replace the whole model configuration of a chat, completion or agent app (Dify keeps no partial
+        update): post what `get_app` returned, changed. Effective at once; there is no publish step."""
+        path = f"/apps/{app_id}/model-config"
+        body = self._json("POST", path, safe=False, json=config)
+        if body.get("result") != "success":
+            raise DifyError(f"POST {path}", 200, "malformed_response", "model-config answered without success")
 
     def close(self) -> None:
         self.transport.close()

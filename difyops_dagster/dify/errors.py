@@ -15,9 +15,13 @@ transport failures are described by kind, not by urllib3's message (which repeat
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
+
+T = TypeVar("T")
 
 # Dify Cloud's knowledge rate limit is a 403 `forbidden`, not a 429, and carries no Retry-After (dify-api.md §8).
 _KNOWLEDGE_RATE_LIMIT = re.compile(r"rate limit", re.IGNORECASE)
@@ -107,3 +111,11 @@ def error_from_exception(endpoint: str, exc: requests.RequestException) -> DifyE
 def malformed(endpoint: str, status: int, what: str) -> DifyError:
     """A success status whose body the client cannot use (not JSON, missing fields, wrong shape)."""
     return DifyError(endpoint, status, "malformed_response", what)
+
+
+def parse_model(endpoint: str, parse: Callable[[Any], T], data: Any) -> T:
+    """Run a model's tolerant parser; a body missing even the required fields is a `malformed_response`."""
+    try:
+        return parse(data)
+    except (KeyError, TypeError, ValueError, AttributeError, StopIteration) as exc:
+        raise malformed(endpoint, 200, f"unexpected response shape ({type(exc).__name__} {exc})") from None

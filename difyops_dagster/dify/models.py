@@ -68,6 +68,9 @@ class Dataset:
     indexing_technique: str | None = None
     doc_form: str | None = None
     metadata_fields: tuple[MetadataField, ...] = ()
+    # the dataset's own retrieval settings (`retrieval_model_dict`: search_method, top_k, …), which `/retrieve`
+    # uses when a request sends none
+    retrieval_model: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, data: dict) -> Dataset:
@@ -81,6 +84,7 @@ class Dataset:
             metadata_fields=tuple(
                 MetadataField.from_json(f) for f in data.get("doc_metadata") or () if f.get("id") != "built-in"
             ),
+            retrieval_model=dict(data.get("retrieval_model_dict") or {}),
         )
 
 
@@ -121,6 +125,41 @@ class Document:
             error=data.get("error"),
             created_at=_timestamp(data.get("created_at")) or 0,
             word_count=int(data.get("word_count") or 0),
+            metadata=metadata,
+        )
+
+
+@dataclass(frozen=True)
+class RetrievalRecord:
+    """One chunk `/retrieve` returned, `rank` 1 being the best. `score` is None for `keyword_search` (Dify's
+    keyword index scores nothing); `source_key` is the document's metadata value of the field asked for, None
+    for a document without it (one uploaded by hand)."""
+
+    rank: int
+    segment_id: str
+    document_id: str
+    document_name: str
+    source_key: str | None
+    score: float | None
+    content: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, rank: int, data: dict, source_key_field: str) -> RetrievalRecord:
+        segment = data["segment"]
+        document = segment.get("document") or {}
+        metadata = document.get("doc_metadata")
+        metadata = dict(metadata) if isinstance(metadata, dict) else {}
+        key = metadata.get(source_key_field)
+        score = data.get("score")
+        return cls(
+            rank=rank,
+            segment_id=str(segment.get("id") or ""),
+            document_id=str(segment.get("document_id") or document.get("id") or ""),
+            document_name=str(document.get("name") or ""),
+            source_key=None if key in (None, "") else str(key),
+            score=None if score is None else float(score),
+            content=str(segment.get("content") or ""),
             metadata=metadata,
         )
 

@@ -210,8 +210,16 @@ class DifyDatasetClient(_Client):
     def create_document_by_text(
         self, dataset_id: str, name: str, text: str, *, options: Mapping[str, Any] | None = None
     ) -> UploadResult:
+        """Create a text document. Unlike create-by-file, Dify's `KnowledgeConfig` requires `indexing_technique` here
+        even when the dataset has one (400 "Field required" on 1.13.2, recorded): without it in `options`, the
+        dataset's own is sent."""
+        options = dict(options or {})
+        if not options.get("indexing_technique"):
+            technique = self.get_dataset(dataset_id).indexing_technique
+            if technique:
+                options["indexing_technique"] = technique
         path = self.compat.create_document_path(dataset_id, "text")
-        body = self.transport.json("POST", path, safe=False, json={**(options or {}), "name": name, "text": text})
+        body = self.transport.json("POST", path, safe=False, json={**options, "name": name, "text": text})
         return self._upload_result(f"POST {path}", body)
 
     def update_document_by_file(

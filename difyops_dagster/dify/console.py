@@ -221,7 +221,10 @@ class DifyConsoleClient:
         items = body.get("data")
         if not isinstance(items, list):
             raise DifyError(f"GET {path}", 200, "malformed_response", "node executions without a `data` array")
-        return [NodeExecution.from_json(item) for item in items]
+        # in execution order whatever the version: 1.7.2 lists the newest first (End, Start), 1.9.1 numbers every
+        # node 1, 1.13.2 counts 1, 2 from the start (recorded); a stable sort on `index` orders all three
+        ordered = sorted(items, key=lambda item: int(item.get("index") or 0) if isinstance(item, dict) else 0)
+        return [NodeExecution.from_json(item) for item in ordered]
 
     # -- apps (the routes Dify's editor uses to change which datasets an app reads; stand-in README)
 

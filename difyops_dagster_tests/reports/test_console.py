@@ -33,7 +33,7 @@ def test_node_executions_are_read_after_the_versions_own_login(versioned):
     nodes = client.node_executions(app_id, "run-1")
     assert [n.title for n in nodes] == ["Start", "LLM", "End"]
     assert sum(n.total_price for n in nodes) == pytest.approx(500 * 0.000002)
-    assert {n.currency for n in nodes} == {"USD"}
+    assert {n.currency for n in nodes if n.total_price} == {"USD"}  # Start and End report no usage (as Dify)
     logins = [r for r in server.admin.request_log() if r["path"] == "/console/api/login"]
     assert len(logins) == 1
 

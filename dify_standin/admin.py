@@ -39,7 +39,8 @@ class StandinAdmin:
         Dify's UI, fixed as if by its first document, so from 1.9.0 an upload without `doc_form` is refused),
         `chunk_structure` (a knowledge-pipeline dataset's form, >= 1.9.0: an upload without `doc_form` gets it),
         `enable_api` (False: 403), `app_count` (> 0: delete is 409 dataset_in_use), `built_in_field_enabled`,
-        `metadata_fields` ({name: type}), `created_at`."""
+        `metadata_fields` ({name: type}), `created_at`, `data_source_type` (`upload_file`: as a dataset whose
+        documents were all deleted; a first document sets it anyway)."""
         return self._call("POST", "/datasets", {"name": name, **fields})
 
     def add_document(
@@ -57,7 +58,8 @@ class StandinAdmin:
         """Seed a document directly (as Dify lists it, plus `batch`). `indexing_status` pins it (waiting …
         indexing, paused, error; default completed); `metadata` {name: value} creates missing string fields and
         binds them; `created_at` (Unix seconds or ISO-8601) places it in the list order. Fields: `id`, `error`,
-        `archived`."""
+        `archived`, `doc_form` (default: the dataset's), `created_from` (`api` or `web`), `created_from_text`
+        (made by create-by-text: a `.txt` upload file)."""
         body = {"name": name, "text": text, "indexing_status": indexing_status, "enabled": enabled, **fields}
         if metadata is not None:
             body["metadata"] = metadata

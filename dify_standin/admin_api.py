@@ -76,7 +76,9 @@ def _seed_document(dataset: Dataset, spec: dict, now: float) -> Document:
         forced_status=None if status in ("completed", "error") else status,
         enabled=bool(spec.get("enabled", True)),
         archived=bool(spec.get("archived", False)),
-        doc_form=dataset.doc_form or "text_model",
+        doc_form=_form_arg(spec, "doc_form") or dataset.doc_form or "text_model",
+        created_from_text=bool(spec.get("created_from_text", False)),
+        created_from=str(spec.get("created_from") or "api"),
     )
     for name, value in (spec.get("metadata") or {}).items():
         document.metadata[name] = value
@@ -120,6 +122,7 @@ def create_dataset():
         enable_api=bool(body.get("enable_api", True)),
         app_count=int(body.get("app_count", 0)),
         built_in_field_enabled=bool(body.get("built_in_field_enabled", False)),
+        data_source_type=body.get("data_source_type"),
         created_at=_timestamp(body["created_at"]) if body.get("created_at") is not None else time.time(),
     )
     with _store().lock:

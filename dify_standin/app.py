@@ -8,7 +8,9 @@ carries `X-Version` and `X-Env` (Dify's `ext_app_metrics`). `/_standin` (admin) 
 
 from __future__ import annotations
 
+import difflib
 import logging
+import re
 import time
 from dataclasses import dataclass
 
@@ -29,6 +31,7 @@ from dify_standin.auth import authenticate
 from dify_standin.errors import (
     DifyCrash,
     DifyHTTPError,
+    NotFound,
     PlainAnswer,
     error_response,
     internal_server_error,
@@ -90,6 +93,7 @@ def create_app(options: Options) -> Flask:
         app.register_blueprint(blueprint)
     app.before_request(_before)
     app.after_request(_after)
+    app.register_error_handler(NotFound, _not_found)
     app.register_error_handler(DifyHTTPError, lambda exc: exc.response())
     app.register_error_handler(DifyCrash, lambda exc: internal_server_error())
     app.register_error_handler(PlainAnswer, lambda exc: exc.response())
@@ -148,6 +152,28 @@ def _http_error(exc: HTTPException):
     if exc.code == 404 or not request.path.startswith(LOGGED_PREFIXES):
         return exc
     return error_response(exc.code or 500, snake_case(type(exc).__name__), exc.description or "")
+
+
+ROUTE_PARAMETERS = re.compile("(<.*>)")  # flask-restx's RE_RULES, greedy: one run from the first < to the last >
+
+
+def _not_found(exc: NotFound) -> Response:
+    """flask-restx `Api._help_on_404` (ERROR_404_HELP is on): the closest routes by difflib, if any, appended as
+    "You have requested this URI [...] but did you mean ... ?" (recorded from 1.9.1 on the metadata write of an
+    unknown dataset; the closer paths of shorter routes fall under difflib's 0.6 cutoff)."""
+    if not current_app.config["BEHAVIOUR"].restx:
+        return exc.response()
+    rules = {
+        ROUTE_PARAMETERS.sub("", rule.rule): rule.rule
+        for rule in current_app.url_map.iter_rules()
+        if not rule.rule.startswith("/_standin")
+    }
+    matches = difflib.get_close_matches(request.path, rules.keys())
+    if not matches:
+        return exc.response()
+    suggestion = " or ".join(rules[match] for match in matches)
+    message = f"{exc.message.rstrip('.')}. You have requested this URI [{request.path}] but did you mean {suggestion} ?"
+    return error_response(404, exc.code, message, exc.headers)
 
 
 def _unexpected(exc: Exception):

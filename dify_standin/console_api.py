@@ -27,8 +27,9 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from dify_standin.errors import DifyHTTPError, PlainAnswer
 from dify_standin.versions import Behaviour
-from dify_standin.workflow_engine import derive_nodes, end_user_id
+from dify_standin.workflow_engine import derive_nodes
 from dify_standin.workflow_logs import account_json
+from dify_standin.workflow_shapes import end_user_json, node_executions_json
 from dify_standin.workflow_store import ConsoleSession, WorkflowStore
 
 bp = Blueprint("console", __name__, url_prefix="/console/api")
@@ -63,7 +64,9 @@ def _new_session(email: str) -> ConsoleSession:
     return session
 
 
-def _answer(session: ConsoleSession) -> Response:
+def _answer(session: ConsoleSession, *, refreshed: bool = False) -> Response:
+    """The token pair in the body (<= 1.9.1), or the cookies: the login sets `access_token`, `refresh_token`,
+    `csrf_token`, the refresh `csrf_token` first (the order recorded from 1.9.2)."""
     if not _cookie_login():
         return jsonify(
             {
@@ -72,11 +75,14 @@ def _answer(session: ConsoleSession) -> Response:
             }
         )
     response = jsonify({"result": "success"})
+    if refreshed:
+        response.set_cookie("csrf_token", session.csrf_token, samesite="Lax", max_age=ACCESS_TOKEN_MINUTES * 60)
     response.set_cookie(
         "access_token", session.access_token, httponly=True, samesite="Lax", max_age=ACCESS_TOKEN_MINUTES * 60
     )
     response.set_cookie("refresh_token", session.refresh_token, httponly=True, samesite="Lax", max_age=30 * 86400)
-    response.set_cookie("csrf_token", session.csrf_token, samesite="Lax", max_age=ACCESS_TOKEN_MINUTES * 60)
+    if not refreshed:
+        response.set_cookie("csrf_token", session.csrf_token, samesite="Lax", max_age=ACCESS_TOKEN_MINUTES * 60)
     return response
 
 
@@ -142,7 +148,7 @@ def refresh_token():
     if old is None:
         key = "message" if _cookie_login() else "data"
         return jsonify({"result": "fail", key: "Invalid refresh token"}), 401
-    return _answer(_new_session(old.email))
+    return _answer(_new_session(old.email), refreshed=True)
 
 
 def _bearer() -> str | None:
@@ -188,11 +194,6 @@ def node_executions(app_id: str, run_id: str):
     creator = {
         "created_by_role": "account" if run.account_email else "end_user",
         "created_by_account": account_json(run.account_email) if run.account_email else None,
-        "created_by_end_user": None
-        if run.account_email
-        else {"id": end_user_id(run.app_id, run.session_id or ""), "session_id": run.session_id},
+        "created_by_end_user": None if run.account_email else end_user_json(run, _behaviour()),
     }
-    for record in records:
-        record.setdefault("status", "running")
-        record.update(creator, inputs_truncated=False, outputs_truncated=False, process_data_truncated=False)
-    return jsonify({"data": records})
+    return jsonify({"data": node_executions_json(records, run, _behaviour(), creator)})

@@ -14,7 +14,7 @@ import re
 
 from flask import Blueprint, Response, jsonify, request
 
-from dify_standin.errors import DifyHTTPError, invalid_param, not_found
+from dify_standin.errors import DifyCrash, DifyHTTPError, invalid_param, not_found
 from dify_standin.knowledge import (
     behaviour,
     dataset_for_write,
@@ -41,6 +41,7 @@ from dify_standin.uploads import (
     stored_file_name,
     stored_text_name,
 )
+from dify_standin.validation import KnowledgeConfig, pydantic_error
 
 bp = Blueprint("documents", __name__, url_prefix="/v1")
 
@@ -177,7 +178,10 @@ def _upload():
 
 
 def _created(dataset: Dataset, document: Document) -> Response:
-    return jsonify({"document": document_json(dataset, document, now(), behaviour()), "batch": document.batch})
+    """A new document has counted nothing yet (`fresh`); a reused or updated one answers its row's old counts."""
+    fresh = document.created_at == document.updated_at
+    data = document_json(dataset, document, now(), behaviour(), fresh=fresh)
+    return jsonify({"document": data, "batch": document.batch})
 
 
 @bp.post(DS + "/document/create-by-file")
@@ -213,9 +217,36 @@ def create_by_text(dataset_id):
         dataset = dataset_for_write(dataset_id)
         if not dataset.indexing_technique and not body.get("indexing_technique"):
             raise invalid_param("indexing_technique is required.")
+        _check_knowledge_config(body, name, text)
         options_ = {k: v for k, v in body.items() if k != "duplicate"}  # the text route cannot turn upsert off
+        if not options_.get("process_rule") and dataset.process_rule is None:
+            options_["process_rule"] = _first_text_rule()
         document = _save(dataset, stored_text_name(name), text.encode(), options_, duplicate=True, text=True)
         return _created(dataset, document)
+
+
+def _first_text_rule() -> dict:
+    """The first document of a dataset, by text and without `process_rule`: Dify up to 1.11.0 dereferences the
+    missing rule and answers 500; from 1.11.1 it takes the automatic rule (shared/dify-api.md §10)."""
+    if not behaviour().text_default_process_rule:
+        raise DifyCrash
+    return {"mode": "automatic"}
+
+
+def _check_knowledge_config(body: dict, name: str, text: str) -> None:
+    """The text route builds `KnowledgeConfig` from the request without the dataset's technique (the file route
+    fills it in), so a create-by-text without `indexing_technique` fails even in a dataset that has one
+    (recorded on every version): before 1.10.0 reqparse passes None (`literal_error`), from 1.10.0 the payload
+    lacks the key (`missing`, the payload and its `data_source` quoted)."""
+    if behaviour().pydantic_validation:
+        rest = {k: v for k, v in body.items() if k not in ("name", "text")}
+        files = {"data_source_type": "upload_file", "file_info_list": {"file_ids": [new_id()]}}
+        data = {"name": name, "text": text, **rest, "data_source": {"type": "upload_file", "info_list": files}}
+    else:
+        data = {"indexing_technique": body.get("indexing_technique")}
+    refused = pydantic_error(KnowledgeConfig, data, behaviour())
+    if refused is not None:
+        raise refused
 
 
 # ---------------------------------------------------------------- update
@@ -302,11 +333,14 @@ def delete_document(dataset_id, document_id):
         return jsonify({"result": "success"})
     if style == "body204":
         return Response("204\n", status=200, mimetype="application/json")
-    return Response(status=204)
+    return Response(status=204, mimetype="application/json")
 
 
 @bp.get(DOC)
 def get_document(dataset_id, document_id):
+    """The detail route came in 1.5.1; before, the URL served only DELETE (so a GET is a 405)."""
+    if not behaviour().has_document_detail:
+        raise forbidden_method()
     mode = request.args.get("metadata", "all")
     if mode not in ("all", "only", "without"):
         raise DifyHTTPError(400, "invalid_metadata", f"Invalid metadata value: {mode}")

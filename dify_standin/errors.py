@@ -79,8 +79,16 @@ def invalid_param(message: str) -> DifyHTTPError:
     return DifyHTTPError(400, "invalid_param", message)
 
 
+class NotFound(DifyHTTPError):
+    """werkzeug's NotFound raised inside a route: under flask-restx (>= 1.8.0) its message gains the "did you
+    mean" help (`app.py` adds it), Dify's own 404 errors (`app_not_found`) do not."""
+
+    def __init__(self, message: str):
+        super().__init__(404, "not_found", message)
+
+
 def not_found(message: str) -> DifyHTTPError:
-    return DifyHTTPError(404, "not_found", message)
+    return NotFound(message)
 
 
 def forbidden(message: str) -> DifyHTTPError:

@@ -22,6 +22,13 @@ from dify_standin.errors import invalid_param
 from dify_standin.knowledge import behaviour, dataset_or_404, json_body, now, store
 from dify_standin.knowledge_json import BUILT_IN_FIELDS
 from dify_standin.state import OWNER_NAME, Dataset, Document, MetadataField, new_id
+from dify_standin.validation import (
+    MISSING_IN_JSON,
+    MetadataArgs,
+    MetadataOperationData,
+    pydantic_error,
+    reqparse_error,
+)
 
 bp = Blueprint("metadata", __name__, url_prefix="/v1")
 
@@ -56,9 +63,14 @@ def _field_json(field: MetadataField | None) -> dict:
 @bp.post(DS + "/metadata")
 def create_field(dataset_id):
     body = json_body()
-    name, kind = body.get("name"), body.get("type")
-    if not isinstance(name, str) or kind not in ("string", "number", "time"):
-        raise invalid_param("type must be one of string, number, time and name a string.")
+    if not behaviour().pydantic_validation:  # reqparse: both required, then `MetadataArgs(**args)`
+        for key, help_text in (("type", "Metadata type"), ("name", "Metadata name")):
+            if body.get(key) is None:
+                raise reqparse_error(behaviour(), key, restful=MISSING_IN_JSON, restx=f"{help_text} {MISSING_IN_JSON}")
+    refused = pydantic_error(MetadataArgs, body, behaviour())
+    if refused is not None:
+        raise refused
+    name, kind = body["name"], body["type"]
     with store().lock:
         dataset = dataset_or_404(dataset_id)
         _check_name(dataset, name)
@@ -155,18 +167,19 @@ def toggle_built_in(dataset_id, action):
 
 
 def _parse_operations(body: dict) -> list[dict]:
-    operations = body.get("operation_data")
-    if not isinstance(operations, list):
-        raise invalid_param("operation_data is required.")
-    for operation in operations:
-        if not isinstance(operation, dict) or not isinstance(operation.get("metadata_list"), list):
-            raise invalid_param("operation_data items need document_id and metadata_list.")
-        for item in operation["metadata_list"]:
-            if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in ("id", "name")):
-                raise invalid_param("metadata_list items need id and name strings.")
-            if item.get("value") is not None and not isinstance(item["value"], str | int | float):
-                raise invalid_param("metadata value must be a string, a number or null.")
-    return operations
+    """`MetadataOperationData` (pydantic in every version). Before 1.10.0 reqparse ran first: `operation_data`
+    required, and `type=list` turned a string into its characters (`"x"` -> `["x"]`)."""
+    if not behaviour().pydantic_validation:
+        operations = body.get("operation_data")
+        if operations is None:
+            restx = f"Metadata operation data {MISSING_IN_JSON}"
+            raise reqparse_error(behaviour(), "operation_data", restful=MISSING_IN_JSON, restx=restx)
+        if isinstance(operations, str | dict):
+            body = {**body, "operation_data": list(operations)}
+    refused = pydantic_error(MetadataOperationData, body, behaviour())
+    if refused is not None:
+        raise refused
+    return body["operation_data"]
 
 
 def _write(dataset: Dataset, document: Document, operation: dict, partial: bool) -> None:

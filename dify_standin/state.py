@@ -19,6 +19,7 @@ from typing import Any
 
 STAGES = ("waiting", "parsing", "cleaning", "splitting", "indexing")
 BUSY_STATUSES = frozenset(STAGES[1:])
+STAGE_TIMESTAMPS = {"waiting": 0, "parsing": 1, "cleaning": 2, "splitting": 2, "indexing": 4}  # see stage_times
 DEFAULT_UPLOAD_LIMIT = 15 * 1024 * 1024  # UPLOAD_FILE_SIZE_LIMIT, 15 MB
 DEFAULT_BODY_LIMIT = 100 * 1024 * 1024  # NGINX_CLIENT_MAX_BODY_SIZE in Dify's docker setup
 OWNER_ID = "5e7a0000-0000-4000-8000-00000000000a"
@@ -59,6 +60,7 @@ class Document:
     doc_form: str = "text_model"
     doc_language: str = "English"
     created_from_text: bool = False
+    created_from: str = "api"  # api | web (Dify's `created_from`)
     metadata: dict[str, Any] = field(default_factory=dict)  # Dify's `doc_metadata` column: name -> value
     bindings: list[str] = field(default_factory=list)  # metadata field ids bound to this document
     upload_file_id: str = field(default_factory=new_id)
@@ -110,15 +112,17 @@ class Document:
         return "available" if self.enabled else "disabled"
 
     def stage_times(self, now: float) -> dict[str, float | None]:
-        """When each stage ended, as far as `now` has reached (the stages share the indexing time evenly)."""
+        """The stage timestamps Dify has set by the current status. Recorded: at `parsing` only
+        `processing_started_at`, at `splitting` also `parsing_completed_at` (`cleaning_completed_at` and
+        `splitting_completed_at` are written together when splitting ends), at `indexing` all four."""
         names = ("processing_started_at", "parsing_completed_at", "cleaning_completed_at", "splitting_completed_at")
         status = self.indexing_status(now)
-        done = status in ("completed", "error")
+        reached = STAGE_TIMESTAMPS.get(status, len(names))
         step = max(self.indexing_seconds, 0.0) / len(STAGES)
         times: dict[str, float | None] = {}
         for index, name in enumerate(names, start=1):
-            at = self.indexing_started + index * step
-            times[name] = at if (done or at <= now) and not self.forced_status else None
+            at = min(self.indexing_started + index * step, now)
+            times[name] = at if index <= reached else None
         end = self.indexing_started + max(self.indexing_seconds, 0.0)
         times["completed_at"] = end if status == "completed" else None
         times["stopped_at"] = end if status == "error" else None
@@ -144,6 +148,7 @@ class Dataset:
     enable_api: bool = True
     app_count: int = 0  # > 0: used by an app, so DELETE answers 409 dataset_in_use
     built_in_field_enabled: bool = False
+    data_source_type: str | None = None  # set by the first document, kept when the documents are deleted
     metadata_fields: dict[str, MetadataField] = field(default_factory=dict)  # creation order
     documents: dict[str, Document] = field(default_factory=dict)
     next_position: int = 1
@@ -166,6 +171,7 @@ class Dataset:
 
     def add(self, document: Document) -> None:
         self.documents[document.id] = document
+        self.data_source_type = self.data_source_type or "upload_file"
         bisect.insort(self._order, (document.created_at, document.position, document.id))
         self._by_name.setdefault(document.name, []).append(document.id)
         self._by_batch.setdefault(document.batch, []).append(document.id)

@@ -3,7 +3,7 @@
 File rules are Dify's `FileService.upload_file`: `/` or `\\` in the name is refused; a name over 200 characters
 becomes `name.split(".")[0][:200] + "." + extension` (so the stem before the *first* dot, and the extension
 lowercased); the extension must be in the allow-list; the size must fit `UPLOAD_FILE_SIZE_LIMIT`. These are
-service errors, so on create they surface as 400 `invalid_param` (the type error with an empty message); only
+service errors, so on create they surface as 400 `invalid_param` with an empty message (both recorded); only
 the update routes translate them to 413 `file_too_large` / 415 `unsupported_file_type`.
 """
 
@@ -58,11 +58,10 @@ def check_file(filename: str, size: int, *, limit: int, allowed: frozenset[str],
         if updating:
             raise DifyHTTPError(415, "unsupported_file_type", "File type not allowed.")
         raise invalid_param("")
-    if size > limit:
-        message = f"File size exceeded. {size} > {limit}"
+    if size > limit:  # FileTooLargeError: its text is only the update route's 413 message (recorded: "" on create)
         if updating:
-            raise DifyHTTPError(413, "file_too_large", message)
-        raise invalid_param(message)
+            raise DifyHTTPError(413, "file_too_large", f"File size exceeded. {size} > {limit}")
+        raise invalid_param("")
 
 
 def parse_data_field(raw: str | None) -> dict[str, Any]:

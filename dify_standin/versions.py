@@ -17,6 +17,7 @@ table is repeated, with the same sources, in README.md.
 | run detail `created_at`/`finished_at` RFC 822 strings / integers | < 1.2.0 / >= 1.2.0 | src |
 | delete: 200 `{"result":"success"}` / 200 body `204` / empty 204 | < 1.4.0 / 1.4.0-1.12.x / >= 1.13.0 | src rec |
 | `/workflows/logs` `created_by_end_user_session_id` / `created_by_account` filters | >= 1.5.0 | src |
+| `GET /datasets/{id}/documents/{doc}` (before: 405, the URL served only DELETE) | >= 1.5.1 | src |
 | flask-restx: reqparse `errors` 400s, `Integer` null, 404 "did you mean", `WWW-Authenticate` | >= 1.8.0 | src rec+ |
 | console login failures 400 `email_or_password_mismatch` / `account_not_found`, then 401 | < 1.8.0 / >= 1.8.0 | rec+ |
 | missing `doc_form` = `chunk_structure` or `text_model`; a different form refused | >= 1.9.0 | src rec |
@@ -26,11 +27,22 @@ table is repeated, with the same sources, in README.md.
 | pydantic validation (`1 validation error for …`) on the service API | >= 1.10.0 | rec+ |
 | `partial_update` honoured on metadata writes (else every write replaces all values) | >= 1.10.1 | src rec |
 | document list `status` filter | >= 1.10.1 | src |
+| first document by text without `process_rule`: 500 / the automatic rule | <= 1.11.0 / >= 1.11.1 | src |
 | console login password base64-encoded (plain: 401 `Invalid encrypted data`) | >= 1.11.2 | src rec |
 | run detail `outputs` a JSON string / an object | < 1.13.0 / >= 1.13.0 | src rec |
 | run detail of an unknown id: 200 all-null / 500 / 404 | <= 1.12.x / 1.13.0 / >= 1.13.1 | src rec |
 | metadata write naming an unknown document: skipped / 400 `Document not found.` | < 1.13.0 / >= 1.13.0 | rec+ |
 | streaming run with an invalid input: 400 JSON / 200 SSE, one ping, a stall | < 1.13.0 / >= 1.13.0 | rec+ |
+| default-ETL allow-list gains `vtt`, `properties` (`uploads.py`) | >= 1.4.0 | rec+ |
+| datasets' knowledge-pipeline fields (`pipeline_id`, `chunk_structure`, …); fresh counts null | >= 1.9.0 | rec+ |
+| Dify's new graph engine (stream `index` 1, `*_truncated`, `text_chunk` from the producing node, …) | >= 1.9.0 | rec+ |
+| no `parallel_*` keys, run `error` null (not `""`), console node executions numbered 1, 2 | >= 1.9.2 | rec |
+| `sys.timestamp`, end user `type` `service-api`, log rows `details`/`triggered_from`, JSON charset | >= 1.10.0 | rec+ |
+| document detail `created_at` an integer (a float before) | >= 1.10.0 | rec+ |
+| datasets' `author_name` and `is_multimodal` | >= 1.11.0 | rec+ |
+| `summary_index_setting` on datasets, `summary_index_status` / `need_summary` on documents | >= 1.13.0 | rec+ |
+| every stream opens with `event: ping`; `workflow_started.data.reason` | >= 1.13.0 | rec+ |
+| pydantic's documentation links name 2.11 / 2.12 | < 1.13.0 / >= 1.13.0 | rec |
 | `PATCH /datasets/{id}/documents/{doc}` update route | newest | src |
 | a document without metadata lists `doc_metadata: []` (before: `null`) | newest | src |
 """
@@ -94,6 +106,17 @@ class Behaviour:
     @property
     def legacy_built_in_route(self) -> bool:
         return self.has_doc_metadata and not self.dataset_built_in_route
+
+    @property
+    def has_document_detail(self) -> bool:
+        """`GET /datasets/{id}/documents/{doc}` (§10: from 1.5.1)."""
+        return self.version >= (1, 5, 1)
+
+    @property
+    def text_default_process_rule(self) -> bool:
+        """A dataset's first document by text without `process_rule`: 500 up to 1.11.0, automatic from 1.11.1
+        (§10)."""
+        return self.version >= (1, 11, 1)
 
     @property
     def run_timestamps_as_strings(self) -> bool:
@@ -190,9 +213,59 @@ class Behaviour:
         return self.version >= (1, 13, 0)
 
     @property
-    def streaming_validation_in_worker(self) -> bool:
-        """Recorded: 1.11.2 answers a bad input of a streaming run with 400 at once; 1.13.2 opens the stream
-        (one ping) and the Celery worker raises, so the stream stalls."""
+    def stream_via_worker(self) -> bool:
+        """Recorded: 1.11.2 answers a bad input of a streaming run with 400 at once and starts its streams with
+        `workflow_started`; 1.13.2 opens every stream with `event: ping` (`workflow_started` gains `reason`), runs
+        the form check in the Celery worker, and a refused input leaves the stream stalled after the ping."""
+        return self.version >= (1, 13, 0)
+
+    # -- the shapes of workflow runs (workflow_shapes.py has the table)
+
+    @property
+    def new_graph_engine(self) -> bool:
+        """Dify 1.9.0's queue-based graph engine: stream `index` 1 and no predecessor for every node, `*_truncated`
+        keys, `process_data` `{}`, console executions oldest first, the End node's text streamed as `text_chunk`
+        from the node that produces it (recorded 1.7.2 old, 1.9.1 new)."""
+        return self.version >= (1, 9, 0)
+
+    @property
+    def graph_engine_fixes(self) -> bool:
+        """1.9.2: no `parallel_*` keys, a run without error answers `error: null` (not `""`), console node
+        executions numbered 1, 2, a stream node without usage `execution_metadata: null` (recorded 1.9.1 / 1.9.2)."""
+        return self.version >= (1, 9, 2)
+
+    @property
+    def app_fields_1_10(self) -> bool:
+        """Recorded absent on 1.9.2 and present on 1.11.1, taken as 1.10.0: `sys.timestamp` among the Start node's
+        values, end users of `type` `service-api` (was `service_api`), log rows with `details` and
+        `workflow_run.triggered_from`, the blocking answer's `application/json; charset=utf-8`."""
+        return self.version >= (1, 10, 0)
+
+    # -- the shapes of datasets and documents (recorded on 1.7.2, 1.9.x, 1.11.x, 1.13.2)
+
+    @property
+    def knowledge_pipeline_fields(self) -> bool:
+        """Datasets gain `pipeline_id`, `runtime_mode`, `chunk_structure`, `icon_info`, `is_published`,
+        `total_documents`, `total_available_documents`, `enable_api` with the knowledge pipeline (1.9.0); right
+        after an upload `tokens` and `word_count` are null (0 on 1.7.2)."""
+        return self.version >= (1, 9, 0)
+
+    @property
+    def dataset_author_and_multimodal(self) -> bool:
+        """`author_name` and `is_multimodal` on datasets: absent on 1.9.2, present on 1.11.1 (recorded); taken
+        as the multimodal knowledge base of 1.11.0."""
+        return self.version >= (1, 11, 0)
+
+    @property
+    def detail_created_at_int(self) -> bool:
+        """The document detail's `created_at` is a float on 1.7.2-1.9.2, an integer on 1.11.1 (recorded); taken
+        with the service API's move to pydantic models (1.10.0)."""
+        return self.pydantic_validation
+
+    @property
+    def summary_index(self) -> bool:
+        """`summary_index_setting` on datasets, `summary_index_status` / `need_summary` on documents: recorded on
+        1.13.2, not on 1.11.2; taken as 1.13.0."""
         return self.version >= (1, 13, 0)
 
     @property

@@ -79,3 +79,22 @@ def test_a_write_for_an_unknown_document_is_skipped_before_1_13_and_refused_from
     dataset = api.dataset()
     field = api.ds("POST", f"/datasets/{dataset}/metadata", json={"type": "string", "name": "etag"}).json()
     assert _write(api, dataset, "00000000-0000-4000-8000-00000000000d", field).status_code == status
+
+
+@pytest.mark.parametrize(("version", "status"), [("1.11.0", 500), ("1.11.1", 200)])
+def test_a_first_text_document_without_a_process_rule_crashes_up_to_1_11_0(api_for, version, status):
+    api = api_for(version)
+    dataset = api.admin.create_dataset("bare", indexing_technique="economy")["id"]
+    body = {"name": "t.txt", "text": "some words", "indexing_technique": "economy"}
+    created = api.ds("POST", f"/datasets/{dataset}/document/create-by-text", json=body)
+    assert created.status_code == status
+    if status == 500:
+        assert created.json() == {"message": "Internal Server Error", "code": "unknown", "status": 500}
+
+
+@pytest.mark.parametrize(("version", "status"), [("1.5.0", 405), ("1.5.1", 200)])
+def test_the_document_detail_route_arrives_in_1_5_1(api_for, version, status):
+    api = api_for(version)
+    dataset = api.dataset()
+    document = api.admin.add_document(dataset, "a.md", "x")["id"]
+    assert api.ds("GET", f"/datasets/{dataset}/documents/{document}").status_code == status

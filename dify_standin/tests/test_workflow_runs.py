@@ -53,6 +53,11 @@ def sse_events(response: requests.Response):
                 yield payload["event"], payload
 
 
+def first_event(events) -> dict:
+    """The first event that is not a keep-alive (from 1.13 every stream opens with `event: ping`)."""
+    return next(payload for name, payload in events if name != "ping")
+
+
 @pytest.fixture(scope="module")
 def newest():
     with StandinProcess(dify_version="1.16", extra_args=("--ping-seconds", "0.2")) as server:
@@ -121,7 +126,8 @@ def test_missing_inputs_and_missing_required_variables_are_400_and_unknown_ones_
     assert bad.json()["message"] == "tone in input form must be one of the following: ['dry', 'warm']"
     done = run(api, {"name": "Ada", "unknown": "x"}).json()
     detail = api.app("GET", f"/workflows/run/{done['workflow_run_id']}").json()
-    assert json.loads(detail["inputs"]) == {"name": "Ada", "notes": "none", "tone": None, "count": None}
+    inputs = {k: v for k, v in json.loads(detail["inputs"]).items() if not k.startswith("sys.")}
+    assert inputs == {"name": "Ada", "notes": "none", "tone": None, "count": None}
 
 
 def test_a_streaming_run_sends_difys_event_sequence(api):
@@ -140,6 +146,19 @@ def test_a_streaming_run_sends_difys_event_sequence(api):
     llm = next(p["data"] for name, p in events if name == "node_finished" and p["data"]["node_type"] == "llm")
     assert set(llm["execution_metadata"]) == {"total_tokens", "total_price", "currency"}
     assert events[-1][1]["data"]["outputs"] == {"answer": "Hello Ada Lovelace of London"}
+
+
+@pytest.mark.parametrize(("version", "indexes"), [("1.13", [1, 1, 1]), ("1.9", [1, 1, 1]), ("1.7", [1, 2, 3])])
+def test_streamed_node_events_carry_the_index_each_version_sends(api_for, version, indexes):
+    """Recorded (shared/dify-recordings/*/workflow_run_streaming.json): from 1.9 every node streams `index: 1`;
+    1.7.2 counted 1, 2. The console's node executions keep the real order on every version."""
+    api = api_for(version)
+    make_app(api)
+    with stream(api, {"name": "Ada"}) as response:
+        events = [(name, payload["data"]) for name, payload in sse_events(response) if name.startswith("node_")]
+    assert [data["index"] for name, data in events if name == "node_started"] == indexes
+    assert [data["index"] for name, data in events if name == "node_finished"] == indexes
+    assert [data["title"] for name, data in events if name == "node_started"] == ["Start", "LLM", "End"]
 
 
 def test_long_nodes_send_ping_keep_alives(api16):
@@ -162,7 +181,7 @@ def test_stop_ends_a_streaming_run_stopped_and_its_log_row_says_so(api):
     make_app(api, duration_s=5)
     with stream(api, {"name": "Ada"}) as response:
         events = sse_events(response)
-        _, started = next(events)
+        started = first_event(events)
         stop = api.app("POST", f"/workflows/tasks/{started['task_id']}/stop", json={"user": "alice"})
         assert stop.json() == {"result": "success"}
         name, finished = [e for e in events if e[0] != "ping"][-1]
@@ -180,7 +199,7 @@ def test_a_stop_from_another_user_is_ignored_up_to_1_8_and_obeyed_from_1_9(api_f
     make_app(api, duration_s=0.6)
     with stream(api, {"name": "Ada"}) as response:
         events = sse_events(response)
-        _, started = next(events)
+        started = first_event(events)
         assert api.app("POST", f"/workflows/tasks/{started['task_id']}/stop", json={"user": "mallory"}).ok
         assert api.app("POST", "/workflows/tasks/no-such-task/stop", json={"user": "alice"}).ok
         final = next(p for n, p in events if n == "workflow_finished")
@@ -246,7 +265,7 @@ def test_the_apps_concurrency_limit_answers_429_too_many_requests(api):
     make_app(api, duration_s=5)
     with stream(api, {"name": "Ada"}) as response:
         events = sse_events(response)
-        _, started = next(events)
+        started = first_event(events)
         refused = run(api, {"name": "Bob"})
         assert (refused.status_code, refused.json()["code"]) == (429, "too_many_requests")
         api.app("POST", f"/workflows/tasks/{started['task_id']}/stop", json={"user": "alice"})
@@ -296,3 +315,26 @@ def test_every_run_appends_a_log_row_for_its_user(api):
 def test_an_app_the_stand_in_cannot_serve_is_refused_with_400(api, body):
     response = requests.post(api.server.url + "/_standin/apps", json=body, timeout=5)
     assert (response.status_code, response.json()["code"]) == (400, "invalid_param")
+
+
+@pytest.mark.parametrize("version", ["1.11.2", "1.13.0"])
+def test_a_refused_streaming_input_is_400_before_1_13_and_a_stalled_stream_from_it(api_for, version):
+    api = api_for(version)
+    make_app(api)
+    body = {"inputs": {"name": "x" * 41}, "user": "alice", "response_mode": "streaming"}
+    headers = {"Authorization": f"Bearer {APP_KEY}"}
+    with requests.post(
+        api.base + "/workflows/run", json=body, headers=headers, stream=True, timeout=(5, 1.5)
+    ) as answer:
+        if version == "1.11.2":
+            assert (answer.status_code, answer.json()["message"]) == (
+                400,
+                "name in input form must be less than 40 characters",
+            )
+            return
+        assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/event-stream")
+        received = b""
+        with pytest.raises(requests.ConnectionError):  # the read timeout: nothing follows the ping
+            for chunk in answer.iter_content(chunk_size=None):
+                received += chunk
+    assert received == b"event: ping\n\n"

@@ -43,7 +43,7 @@ def test_the_default_extensions_are_what_a_stock_difys_etl_reads():
         ({"mode": "single"}, "sync.dataset_id is required in single mode"),
         ({"dataset_id": BLUE}, "sync.dataset_id is for single mode"),
         ({"schedule_cron": "at three"}, "sync.schedule_cron: not a valid cron string"),
-        ({"schedule_timezone": "Mars/Olympus"}, "not a known timezone"),
+        ({"schedule_timezone": "Mars/Olympus"}, "sync.schedule_timezone: not a known IANA timezone: 'Mars/Olympus'"),
         ({"max_delete_ratio": 1.5}, "sync.max_delete_ratio"),
         ({"upload_concurrency": 0}, "sync.upload_concurrency"),
         ({"process_rule": {"mode": "magic"}}, "sync.process_rule: process_rule.mode must be one of"),

@@ -8,12 +8,6 @@ the other files proceed, and no colour is promoted. A seed-000-style run would h
 
 from __future__ import annotations
 
-import pytest
-
-# Dagster 1.13 reads the deprecated `InitResourceContext.dagster_run` itself when it initializes a nested resource
-# (the hand-off IO manager nests `artifacts`, which nests `s3`); the warning is Dagster's, not ours.
-pytestmark = pytest.mark.filterwarnings("ignore:InitResourceContext.dagster_run is deprecated:DeprecationWarning")
-
 
 def checks(result, asset: str = "synced_dataset_blue") -> dict[str, bool]:
     evaluations = result.get_asset_check_evaluations()

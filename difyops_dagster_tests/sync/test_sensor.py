@@ -12,9 +12,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import dagster as dg
-import pytest
-
-pytestmark = pytest.mark.filterwarnings("ignore:InitResourceContext.dagster_run is deprecated:DeprecationWarning")
 
 
 def tick(world, cursor: str | None, **sync):

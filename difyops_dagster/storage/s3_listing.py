@@ -21,10 +21,14 @@ class S3Object:
     last_modified: datetime
 
 
-def iter_s3_objects(client: Any, bucket: str, prefix: str = "", page_size: int = 1000) -> Iterator[S3Object]:
-    """Every object under `prefix`, in key order, following continuation tokens to the end."""
+def iter_s3_objects(
+    client: Any, bucket: str, prefix: str = "", page_size: int = 1000, start_after: str | None = None
+) -> Iterator[S3Object]:
+    """Every object under `prefix` (after `start_after`, if given), in key order, following continuation tokens
+    to the end."""
     paginator = client.get_paginator("list_objects_v2")
-    pages = paginator.paginate(Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": page_size})
+    extra = {"StartAfter": start_after} if start_after else {}
+    pages = paginator.paginate(Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": page_size}, **extra)
     for page in pages:
         for obj in page.get("Contents", ()):
             yield S3Object(obj["Key"], obj["Size"], obj["ETag"].strip('"'), obj["LastModified"])

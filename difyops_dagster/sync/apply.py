@@ -60,7 +60,8 @@ class ApplyOptions:
     # repeated upload land on the same document, so a transient failure (no answer, 429, 5xx) is tried again.
     upload_attempts: int = 3
     retry_backoff_s: float = 0.5
-    # Bodies read from S3 ahead of the uploads (prefetch.py): that many reads in flight, that many bytes held.
+    # Bodies read from S3 ahead of the uploads (prefetch.py): that many reads in flight, that many bytes held;
+    # 0 workers reads each body in its upload thread (benchmarks/sync_uploads.py compares the two).
     prefetch_workers: int = 4
     prefetch_bytes: int = 64 * 1024 * 1024
 
@@ -137,11 +138,14 @@ def apply_sync_plan(
         failed_deletes = {o.source_key for o in outcomes if not o.ok and o.action == "repair"}
         uploads, blocked = _uploads(plan, failed_deletes)
         outcomes += blocked
-        sources = [u.source for u in uploads]
-        with BodyPrefetcher(
-            load_content, sources, workers=options.prefetch_workers, max_bytes=options.prefetch_bytes
-        ) as bodies:
-            uploaded, batches = _run_uploads(pool, writer, uploads, bodies, options, log)
+        if options.prefetch_workers:
+            sources = [u.source for u in uploads]
+            with BodyPrefetcher(
+                load_content, sources, workers=options.prefetch_workers, max_bytes=options.prefetch_bytes
+            ) as bodies:
+                uploaded, batches = _run_uploads(pool, writer, uploads, bodies, options, log)
+        else:
+            uploaded, batches = _run_uploads(pool, writer, uploads, load_content, options, log)
         outcomes += uploaded
         log(f"uploaded and tagged {sum(o.ok for o in uploaded)} of {len(uploads)} documents")
         timed_out = _wait_for_batches(pool, writer, batches)

@@ -38,6 +38,9 @@ from difyops_dagster.sync.plan import build_sync_plan
 from difyops_dagster.sync.verify import verify_dataset
 
 GROUP = "sync"
+# S3 reads in flight ahead of the uploads: botocore keeps 10 connections per client (dagster-aws's S3Resource has no
+# setting for more), and a read from the bucket takes a fraction of a Dify call, so 8 feed even 32 upload threads.
+PREFETCH_WORKERS = 8
 WRITE_POOL = "dify_writes"
 HANDOFF_IO = "sync_handoff_io_manager"
 # Re-runs the whole step on an unexpected error (Dify unreachable after the client's own retries): safe, because
@@ -197,7 +200,7 @@ def _s3_loader(s3_client: Any, bucket: str):
 def _apply_options(settings: SyncSettings) -> ApplyOptions:
     return ApplyOptions(
         concurrency=settings.upload_concurrency,
-        prefetch_workers=min(settings.upload_concurrency, 32),
+        prefetch_workers=min(settings.upload_concurrency, PREFETCH_WORKERS),
         indexing_timeout_s=settings.indexing_timeout_s,
         indexing_poll_s=settings.indexing_poll_s,
         first_upload_options={"indexing_technique": settings.indexing_technique, "process_rule": settings.process_rule},

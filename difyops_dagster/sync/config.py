@@ -93,7 +93,28 @@ class SyncSettings(SettingsModel):
     schedule_cron: CronString = Field(default="0 15 * * *", description="When the scheduled sync runs (cron).")
     schedule_timezone: TimezoneName = Field(default="UTC", description="Timezone of the schedule, e.g. Asia/Shanghai.")
     sensor_interval_s: int = Field(
-        default=60, ge=10, description="How often `bucket_changed_sensor` lists the bucket, seconds."
+        default=60, ge=10, description="How often `bucket_changed_sensor` looks at the bucket, seconds."
+    )
+    sensor_tick_budget_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=45,
+        description="Listing time one sensor tick may take, seconds; a listing that needs longer continues from "
+        "its cursor on the next tick (Dagster's sensor timeout is 60 s).",
+    )
+    notifications_queue_url: str | None = Field(
+        default=None,
+        description="SQS queue the bucket sends its S3 event notifications to (ObjectCreated/ObjectRemoved, directly, "
+        "through SNS or EventBridge). The sensor then reads the queue each tick instead of listing the bucket, and "
+        "lists it only every `reconcile_interval_s`. Empty: list every tick.",
+    )
+    notifications_endpoint_url: str | None = Field(
+        default=None, description="SQS endpoint for a local or S3-compatible setup (e.g. moto); empty for AWS."
+    )
+    reconcile_interval_s: int = Field(
+        default=3600,
+        ge=60,
+        description="With notifications: how often the bucket is listed in full anyway, to catch a lost event.",
     )
 
     @field_validator("accepted_extensions")

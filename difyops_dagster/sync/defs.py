@@ -10,7 +10,7 @@ from difyops_dagster.storage.resources import build_artifact_store_resource, bui
 from difyops_dagster.sync.assets import GROUP, HANDOFF_IO, build_sync_assets
 from difyops_dagster.sync.handoff import SyncHandoffIOManager
 from difyops_dagster.sync.promotion import build_active_colour_asset, build_rollback_job
-from difyops_dagster.sync.resources import SyncWebhookResource
+from difyops_dagster.sync.resources import BucketNotificationsResource, SyncWebhookResource
 from difyops_dagster.sync.runs import SYNC_JOB
 from difyops_dagster.sync.schedules import build_daily_schedule
 from difyops_dagster.sync.sensors import build_bucket_sensor
@@ -34,11 +34,23 @@ def build_defs(settings: Settings) -> dg.Definitions:
     webhook = SyncWebhookResource(
         url=sync.webhook_url, token=sync.webhook_token.as_env_var() if sync.webhook_token else None
     )
+    keys = settings.s3
+    notifications = BucketNotificationsResource(
+        queue_url=sync.notifications_queue_url,
+        endpoint_url=sync.notifications_endpoint_url,
+        region_name=keys.region_name,
+        aws_access_key_id=keys.access_key_id.as_env_var() if keys.access_key_id else None,
+        aws_secret_access_key=keys.secret_access_key.as_env_var() if keys.secret_access_key else None,
+    )
     artifacts = build_artifact_store_resource(settings.storage, build_s3_resource(settings.s3))
     return dg.Definitions(
         assets=assets,
         jobs=jobs,
         schedules=[build_daily_schedule(sync, sync_job)],
         sensors=[build_bucket_sensor(sync, sync_job)],
-        resources={"sync_webhook": webhook, HANDOFF_IO: SyncHandoffIOManager(artifacts=artifacts)},
+        resources={
+            "sync_webhook": webhook,
+            "bucket_notifications": notifications,
+            HANDOFF_IO: SyncHandoffIOManager(artifacts=artifacts),
+        },
     )

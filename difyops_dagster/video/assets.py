@@ -16,6 +16,7 @@ import dagster as dg
 from difyops_dagster.dify.resource import DifyResource
 from difyops_dagster.storage.resources import ArtifactStoreResource
 from difyops_dagster.sync.apply import ApplyOptions, apply_sync_plan, read_dataset, wait_until_settled
+from difyops_dagster.sync.assets import PREFETCH_WORKERS
 from difyops_dagster.sync.plan import build_sync_plan
 from difyops_dagster.sync.verify import verify_dataset
 from difyops_dagster.video.config import VideoSettings, VideoSourceSettings
@@ -205,7 +206,7 @@ def build_video_assets(settings: VideoSettings) -> list[dg.AssetsDefinition]:
 def _apply_options(settings: VideoSettings) -> ApplyOptions:
     return ApplyOptions(
         concurrency=settings.upload_concurrency,
-        prefetch_workers=min(settings.upload_concurrency, 32),
+        prefetch_workers=min(settings.upload_concurrency, PREFETCH_WORKERS),
         indexing_timeout_s=settings.indexing_timeout_s,
         indexing_poll_s=settings.indexing_poll_s,
         first_upload_options={"indexing_technique": settings.indexing_technique, "process_rule": settings.process_rule},

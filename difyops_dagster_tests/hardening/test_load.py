@@ -132,35 +132,41 @@ def test_the_bucket_sensor_over_100000_objects_runs_skips_and_runs_again(big_buc
     )
     defs = build_definitions(settings)
     sensor = defs.resolve_sensor_def("bucket_changed_sensor")
-    resources = {"s3": defs.resources["s3"]}
+    resources = {name: defs.resources[name] for name in ("s3", "bucket_notifications")}
+    tick_seconds: list[float] = []
 
-    def tick(instance, cursor: str | None):
-        return sensor(dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources))
+    def look(instance, cursor: str | None):
+        """Ticks until the listing pass is complete (a pass longer than the tick budget spans several ticks)."""
+        while True:
+            started = time.monotonic()
+            result = sensor(dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources))
+            tick_seconds.append(time.monotonic() - started)
+            if isinstance(result, dg.SkipReason) or "continued on the next tick" not in str(result.skip_reason):
+                return result, (result.cursor if isinstance(result, dg.SensorResult) else None) or cursor
+            cursor = result.cursor
 
     with dg.instance_for_test() as instance:
-        tick_seconds = []
         with Footprint() as first_look:
-            first = tick(instance, None)
-        tick_seconds.append(first_look.seconds)
+            first, first_cursor = look(instance, None)
         assert len(first.run_requests) == 1
-        assert json.loads(first.cursor)["count"] == OBJECTS
+        assert json.loads(first_cursor)["count"] == OBJECTS
 
         with Footprint() as unchanged_look:
-            unchanged = tick(instance, first.cursor)
-        tick_seconds.append(unchanged_look.seconds)
-        assert isinstance(unchanged, dg.SkipReason) and "unchanged" in unchanged.skip_message
+            unchanged, _ = look(instance, first_cursor)
+        skipped = unchanged if isinstance(unchanged, dg.SkipReason) else unchanged.skip_reason
+        assert not getattr(unchanged, "run_requests", None) and "unchanged" in skipped.skip_message
 
         big_bucket.client().put_object(Bucket=LOAD_BUCKET, Key=object_key(4242), Body=object_body(4242) + b"v2")
         with Footprint() as changed_look:
-            changed = tick(instance, first.cursor)
-        tick_seconds.append(changed_look.seconds)
+            changed, changed_cursor = look(instance, first_cursor)
         (request,) = changed.run_requests
         assert request.run_key != first.run_requests[0].run_key
-        assert json.loads(changed.cursor)["count"] == OBJECTS and json.loads(changed.cursor)["seq"] == 2
+        assert json.loads(changed_cursor)["count"] == OBJECTS and json.loads(changed_cursor)["seq"] == 2
 
     record_property("objects", OBJECTS)
     record_property("fill_seconds", round(big_bucket.fill_seconds))
-    record_property("tick_seconds_max", round(max(tick_seconds)))
+    record_property("tick_seconds_max", round(max(tick_seconds), 1))
+    record_property("ticks", len(tick_seconds))
     first_look.record(record_property)
     record_property("peak_mb_unchanged", unchanged_look.peak_mb)
     record_property("peak_mb_changed", changed_look.peak_mb)

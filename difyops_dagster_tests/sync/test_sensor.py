@@ -14,14 +14,15 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 
-def tick(world, cursor: str | None):
-    defs = world.defs()
+def tick(world, cursor: str | None, **sync):
+    defs = world.defs(**sync)
     sensor = defs.resolve_sensor_def("bucket_changed_sensor")
-    context = dg.build_sensor_context(instance=world.instance, cursor=cursor, resources={"s3": defs.resources["s3"]})
+    resources = {name: defs.resources[name] for name in ("s3", "bucket_notifications")}
+    context = dg.build_sensor_context(instance=world.instance, cursor=cursor, resources=resources)
     result = sensor(context)
     if isinstance(result, dg.SkipReason):
         return result, cursor
-    return result, result.cursor
+    return result, result.cursor or cursor
 
 
 def test_each_kind_of_change_requests_a_run_and_no_change_skips(world):

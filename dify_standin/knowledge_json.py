@@ -29,7 +29,7 @@ BUILT_IN_FIELDS = (
     ("source", "string"),
 )
 DEFAULT_RETRIEVAL = {
-    "search_method": "keyword_search",  # an economy dataset's (recorded); semantic_search needs an embedding model
+    "search_method": "keyword_search",  # an economy dataset's once it has documents (recorded dataset_get)
     "reranking_enable": False,
     "reranking_mode": None,
     "reranking_model": {"reranking_provider_name": "", "reranking_model_name": ""},
@@ -38,6 +38,19 @@ DEFAULT_RETRIEVAL = {
     "score_threshold_enabled": False,
     "score_threshold": None,
 }
+# `Dataset.retrieval_model_dict`'s default (api/models/dataset.py) while nothing is stored: the recorded fresh
+# datasets (dataset_create, with or without a technique) show it
+SEMANTIC_RETRIEVAL = {**DEFAULT_RETRIEVAL, "search_method": "semantic_search"}
+
+
+def implicit_retrieval_model(dataset) -> dict | None:
+    """What Dify stores for a dataset that was given no retrieval settings: once an economy dataset holds
+    documents it searches by keyword (recorded: dataset_get after the uploads); before, nothing is stored."""
+    if dataset.indexing_technique == "economy" and dataset.documents:
+        return dict(DEFAULT_RETRIEVAL)
+    return None
+
+
 NO_EXTERNAL_KNOWLEDGE = dict.fromkeys(
     (
         "external_knowledge_id",
@@ -77,7 +90,7 @@ def dataset_json(dataset: Dataset, behaviour: Behaviour, *, listed: bool = True)
             "embedding_model": dataset.embedding_model,
             "embedding_model_provider": dataset.embedding_model_provider,
             "embedding_available": True if listed else None,
-            "retrieval_model_dict": {**DEFAULT_RETRIEVAL, **(dataset.retrieval_model or {})},
+            "retrieval_model_dict": dataset.retrieval_model or implicit_retrieval_model(dataset) or SEMANTIC_RETRIEVAL,
         }
     )
     if behaviour.summary_index:

@@ -30,6 +30,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from dify_standin.errors import DifyHTTPError, invalid_param
 from dify_standin.knowledge import behaviour, dataset_or_404, now, store
+from dify_standin.knowledge_json import implicit_retrieval_model
 from dify_standin.retrieval import Hit, document_segments, rank, shown_keywords
 from dify_standin.state import OWNER_ID, Dataset, Document
 
@@ -100,7 +101,7 @@ def _check(args: dict[str, Any]) -> None:
 
 
 def _settings(dataset: Dataset, sent: dict[str, Any] | None) -> dict[str, Any]:
-    model = sent or dataset.retrieval_model or DEFAULT_RETRIEVAL_MODEL
+    model = sent or dataset.retrieval_model or implicit_retrieval_model(dataset) or DEFAULT_RETRIEVAL_MODEL
     for key in ("score_threshold_enabled", "reranking_enable"):  # read as model[key] in the service
         if key not in model:
             raise DifyHTTPError(500, "internal_server_error", repr(key))

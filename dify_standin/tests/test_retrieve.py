@@ -95,7 +95,7 @@ def test_other_search_methods_rank_alike_with_a_score_and_honour_the_threshold(a
 
 
 def test_without_a_retrieval_model_the_dataset_settings_then_the_service_default_apply(api):
-    dataset = api.dataset("many")
+    dataset = api.dataset("many", indexing_technique="high_quality")  # an economy one stores keyword search
     for n in range(6):
         api.admin.add_document(dataset, f"doc{n}.md", f"widget number {n}")
     default = retrieve(api, dataset, "widget", None).json()["records"]

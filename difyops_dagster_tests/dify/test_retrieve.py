@@ -35,8 +35,11 @@ def test_other_search_methods_carry_scores(datasets, handbook):
 
 
 def test_without_a_retrieval_model_the_datasets_own_settings_apply(datasets, handbook):
-    assert datasets.get_dataset(handbook).retrieval_model["search_method"] == "semantic_search"
-    assert [r.document_name for r in datasets.retrieve(handbook, "refunds")] == ["refunds.md", "manual.md"]
+    """An economy dataset searches by keyword (its `retrieval_model_dict`, as recorded on 1.7.2-1.13.2)."""
+    assert datasets.get_dataset(handbook).retrieval_model["search_method"] == "keyword_search"
+    records = datasets.retrieve(handbook, "refunds")
+    assert [r.document_name for r in records] == ["refunds.md", "manual.md"]
+    assert [r.score for r in records] == [None, None]  # keyword search scores nothing
 
 
 def test_the_source_key_field_is_the_one_asked_for(standin, datasets, dataset_id):

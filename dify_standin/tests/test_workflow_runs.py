@@ -323,9 +323,7 @@ def test_a_refused_streaming_input_is_400_before_1_13_and_a_stalled_stream_from_
     make_app(api)
     body = {"inputs": {"name": "x" * 41}, "user": "alice", "response_mode": "streaming"}
     headers = {"Authorization": f"Bearer {APP_KEY}"}
-    with requests.post(
-        api.base + "/workflows/run", json=body, headers=headers, stream=True, timeout=(5, 1.5)
-    ) as answer:
+    with requests.post(api.base + "/workflows/run", json=body, headers=headers, stream=True, timeout=(5, 5)) as answer:
         if version == "1.11.2":
             assert (answer.status_code, answer.json()["message"]) == (
                 400,

@@ -87,6 +87,31 @@ class WorkflowSpec:
     def metadata(self, tokens: int) -> dict[str, Any]:
         return {"total_tokens": tokens, "total_price": self.price(tokens), "currency": self.currency}
 
+    def process_data(self, tokens: int, elapsed: float) -> dict[str, Any]:
+        """An LLM node's `process_data`: its model and `usage`, Dify's `LLMUsage` as JSON (prices as decimal
+        strings, pydantic's JSON form; `latency` in seconds), as Dify 1.x writes it in
+        api/core/workflow/nodes/llm/node.py (`"usage": jsonable_encoder(usage)`; the prompts are left out here).
+        A quarter of the tokens are the completion, the rest the prompt."""
+        completion = tokens // 4
+        prompt = tokens - completion
+        unit = f"{self.price_per_1k_tokens:.7f}"
+        usage = {
+            "prompt_tokens": prompt,
+            "prompt_unit_price": unit,
+            "prompt_price_unit": "0.001",
+            "prompt_price": self.price(prompt),
+            "completion_tokens": completion,
+            "completion_unit_price": unit,
+            "completion_price_unit": "0.001",
+            "completion_price": self.price(completion),
+            "total_tokens": tokens,
+            "total_price": self.price(tokens),
+            "currency": self.currency,
+            "latency": round(elapsed, 6),
+        }
+        return {"model_mode": "chat", "usage": usage, "finish_reason": "stop", "model_provider": "openai",
+                "model_name": "gpt-4o-mini"}  # fmt: skip
+
 
 def _guess_type(title: str) -> str:
     lowered = title.lower()
@@ -262,7 +287,7 @@ def _finish_node(
     last = index == len(spec.nodes)
     tokens = spec.node_tokens(index) if status == "succeeded" else 0
     record.update(
-        process_data={},
+        process_data=spec.process_data(tokens, elapsed) if tokens else {},
         outputs=(run.outputs or {}) if last and status == "succeeded" else {},
         status=status,
         error=error,
@@ -351,5 +376,6 @@ def derive_nodes(run: WorkflowRun, spec: WorkflowSpec) -> list[dict[str, Any]]:
             share, rest = divmod(run.total_tokens, len(llm_steps))
             tokens = share + (rest if index == llm_steps[0] else 0)
             record["execution_metadata"] = spec.metadata(tokens)
+            record["process_data"] = spec.process_data(tokens, per_node) if tokens else {}
         records.append(record)
     return records

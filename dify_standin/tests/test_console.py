@@ -152,6 +152,10 @@ def test_node_executions_of_a_live_run_carry_usage_and_its_end_user(api):
     assert [n["execution_metadata"]["total_tokens"] for n in nodes] == [0, 300, 0]
     assert {n["execution_metadata"]["currency"] for n in nodes} == {"USD"}
     assert float(nodes[1]["execution_metadata"]["total_price"]) == pytest.approx(300 * 0.000002)
+    usage = nodes[1]["process_data"]["usage"]  # Dify's LLMUsage: the prompt/completion split lives only here
+    assert (usage["prompt_tokens"], usage["completion_tokens"], usage["total_tokens"]) == (225, 75, 300)
+    assert usage["total_price"] == nodes[1]["execution_metadata"]["total_price"] and usage["currency"] == "USD"
+    assert nodes[0]["process_data"] == nodes[2]["process_data"] == {}
     assert nodes[0]["inputs"] == {"query": "hello"} and nodes[2]["outputs"] == {"answer": "A hello"}
     assert nodes[1]["predecessor_node_id"] == nodes[0]["node_id"]
     assert nodes[0]["created_by_role"] == "end_user" and nodes[0]["created_by_end_user"]["session_id"] == "alice"
@@ -167,6 +171,10 @@ def test_node_executions_of_a_seeded_failed_run_end_at_the_failing_node(api):
         ("LLM", "failed", "quota"),
     ]
     assert sum(n["execution_metadata"]["total_tokens"] for n in nodes) == 80
+    assert (
+        nodes[1]["process_data"]["usage"]["prompt_tokens"] + nodes[1]["process_data"]["usage"]["completion_tokens"]
+        == 80
+    )
     assert nodes[0]["created_at"] == 1_790_000_000
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import requests
 
-from dify_standin.demo_seed import DEMO_APP_KEY
+from dify_standin.demo_seed import DEMO_APP_KEY, DEMO_CONSOLE_PASSWORD
 from dify_standin.processes import MotoS3Process, StandinProcess
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +36,8 @@ def demo_env(standin: StandinProcess, s3: MotoS3Process, home: Path) -> dict[str
         "DIFY_BASE_URL": standin.api_url,
         "DIFY_DATASET_API_KEY": standin.dataset_key,
         "DIFY_DEMO_APP_KEY": DEMO_APP_KEY,
+        "DIFY_CONSOLE_URL": standin.url,
+        "DIFY_CONSOLE_PASSWORD": DEMO_CONSOLE_PASSWORD,
         "S3_ENDPOINT_URL": s3.endpoint_url,
         "AWS_ACCESS_KEY_ID": "demo",
         "AWS_SECRET_ACCESS_KEY": "demo",

@@ -54,7 +54,8 @@ class ReportsSettings(SettingsModel):
     )
     node_executions: bool = Field(
         default=True,
-        description="Fetch node executions through the console for cost (needs dify.console and apps[].app_id).",
+        description="Fetch node executions through the console: cost, the prompt/completion split, the per-node "
+        "table (needs dify.console and apps[].app_id).",
     )
     enrich_max_runs: int | None = Field(
         default=None,

@@ -110,7 +110,7 @@ def test_node_executions_give_the_token_split_the_model_time_and_the_failing_nod
     assert (ok["prompt_tokens"], ok["completion_tokens"], ok["llm_seconds"], ok["failing_node"]) == (
         750,
         250,
-        1.0,
+        2.9998,
         None,
     )
     assert [(n["title"], n["type"], n["status"], n["tokens"]) for n in ok["node_runs"]] == [

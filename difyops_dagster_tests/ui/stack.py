@@ -19,7 +19,7 @@ import dagster as dg
 import requests
 import yaml
 
-from dify_standin.demo_seed import DEMO_APP_KEY
+from dify_standin.demo_seed import DEMO_APP_KEY, DEMO_CONSOLE_PASSWORD
 from dify_standin.processes import MotoS3Process, StandinProcess, free_port
 from difyops_dagster.definitions import build_definitions
 from difyops_dagster.settings import parse_settings
@@ -42,6 +42,8 @@ def demo_env(standin: StandinProcess, s3: MotoS3Process) -> dict[str, str]:
         "DIFY_BASE_URL": standin.api_url,
         "DIFY_DATASET_API_KEY": standin.dataset_key,
         "DIFY_DEMO_APP_KEY": DEMO_APP_KEY,
+        "DIFY_CONSOLE_URL": standin.url,
+        "DIFY_CONSOLE_PASSWORD": DEMO_CONSOLE_PASSWORD,
         "S3_ENDPOINT_URL": s3.endpoint_url,
         "AWS_ACCESS_KEY_ID": "demo",
         "AWS_SECRET_ACCESS_KEY": "demo",

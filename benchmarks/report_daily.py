@@ -40,7 +40,7 @@ def _ours(url: str) -> dict:
     from difyops_dagster.dify.client import DifyAppClient
     from difyops_dagster.dify.compat import DifyCompat
     from difyops_dagster.dify.transport import DifyTransport, RateLimiter, TransportOptions
-    from difyops_dagster.reports import render
+    from difyops_dagster.reports import markdown, render
     from difyops_dagster.reports.build import ReportWindow, build_report
     from difyops_dagster.reports.fetch import ConsoleAccess, EnrichOptions, LogFilter, fetch_app_logs
 
@@ -58,7 +58,7 @@ def _ours(url: str) -> dict:
     started = time.perf_counter()
     sizes = {
         "csv": len(render.render_csv(report)),
-        "md": len(render.render_markdown(report)),
+        "md": len(markdown.render_markdown(report)),
         "json": len(render.render_json(report)),
         "png": len(render.render_chart(report)),
     }

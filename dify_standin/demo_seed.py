@@ -1,8 +1,10 @@
 """What `--demo` seeds: the datasets and workflow app the README's quick start uses.
 
 Fixed ids and keys so that `config/demo.yaml` can name them: two datasets `kb-blue` / `kb-green`, one for
-videos, a workflow app `summarize` (key `app-demo-summarize`) with a month of log rows for reports, and a
-console chatflow `support-chat` whose knowledge-retrieval node reads `kb-blue` (the app a promotion rebinds).
+videos, a workflow app `summarize` (key `app-demo-summarize`; Start, Knowledge Retrieval, LLM, End) with a
+month of log rows for reports, a console account, so that the reports read node executions (cost, the
+token split, the per-node table) as they would on a real Dify, and a console chatflow `support-chat` whose
+knowledge-retrieval node reads `kb-blue` (the app a promotion rebinds).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ DEMO_DATASETS = {
 DEMO_APP_ID = "a9900000-0000-4000-8000-000000000001"
 DEMO_APP_KEY = "app-demo-summarize"
 DEMO_CHATFLOW_ID = "a9900000-0000-4000-8000-000000000002"
+DEMO_CONSOLE_EMAIL = "ops@demo.example"
+DEMO_CONSOLE_PASSWORD = "demo-console-password"
 
 
 def seed_demo(app: Flask) -> None:
@@ -37,7 +41,12 @@ def seed_demo(app: Flask) -> None:
             "id": DEMO_APP_ID,
             "name": "summarize",
             "api_key": DEMO_APP_KEY,
-            "workflow": {"outputs": {"summary": "Summary of: {{text}}"}, "duration_s": 1.0, "tokens": 240},
+            "workflow": {
+                "outputs": {"summary": "Summary of: {{text}}"},
+                "duration_s": 1.0,
+                "tokens": 240,
+                "nodes": ["Start", "Knowledge Retrieval", "LLM", "End"],
+            },
             "user_input_form": [
                 {
                     "paragraph": {
@@ -60,6 +69,7 @@ def seed_demo(app: Flask) -> None:
             ],
         },
     )
+    app.config["WORKFLOWS"].console_accounts[DEMO_CONSOLE_EMAIL] = DEMO_CONSOLE_PASSWORD
     month = {"count": 3000, "start": time.time() - 31 * 86400, "end": time.time() - 60, "failure_rate": 0.06}
     app.config["WORKFLOWS"].add_runs(generate_runs(summarize, {**month, "users": 40, "seed": 2026}))
     register_console_app(

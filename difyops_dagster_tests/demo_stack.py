@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from dify_standin.demo_seed import DEMO_APP_KEY
+from dify_standin.demo_seed import DEMO_APP_KEY, DEMO_CONSOLE_PASSWORD
 from dify_standin.processes import MotoS3Process, StandinProcess
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +37,8 @@ class DemoStack:
             "DIFY_BASE_URL": self.standin.api_url,
             "DIFY_DATASET_API_KEY": self.standin.dataset_key,
             "DIFY_DEMO_APP_KEY": DEMO_APP_KEY,
+            "DIFY_CONSOLE_URL": self.standin.url,
+            "DIFY_CONSOLE_PASSWORD": DEMO_CONSOLE_PASSWORD,
             "S3_ENDPOINT_URL": self.s3.endpoint_url,
             "AWS_ACCESS_KEY_ID": "demo",
             "AWS_SECRET_ACCESS_KEY": "demo",

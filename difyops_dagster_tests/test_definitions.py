@@ -24,6 +24,8 @@ DEMO_ENV = {
     "DIFY_BASE_URL": "http://127.0.0.1:5001/v1",
     "DIFY_DATASET_API_KEY": "dataset-demo",
     "DIFY_DEMO_APP_KEY": "app-demo",
+    "DIFY_CONSOLE_URL": "http://127.0.0.1:5001",
+    "DIFY_CONSOLE_PASSWORD": "demo",
     "S3_ENDPOINT_URL": "http://127.0.0.1:9000",
     "AWS_ACCESS_KEY_ID": "demo",
     "AWS_SECRET_ACCESS_KEY": "demo",

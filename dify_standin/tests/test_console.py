@@ -235,6 +235,9 @@ def test_node_executions_of_a_live_run_carry_usage_and_its_end_user(api):
     assert nodes[0]["inputs"]["query"] == "hello" and nodes[0]["inputs"]["sys.user_id"] == "alice"
     assert nodes[2]["outputs"] == {"answer": "A hello"}
     assert [n["predecessor_node_id"] for n in nodes] == [None, None, None]  # Dify >= 1.9's graph engine
+    usage = nodes[1]["process_data"]["usage"]  # Dify's LLMUsage: the prompt/completion split lives only here
+    assert (usage["prompt_tokens"], usage["completion_tokens"], usage["total_tokens"]) == (225, 75, 300)
+    assert usage["total_price"] == nodes[1]["execution_metadata"]["total_price"] and usage["currency"] == "USD"
     assert nodes[0]["created_by_role"] == "end_user" and nodes[0]["created_by_end_user"]["session_id"] == "alice"
     assert nodes[0]["created_by_end_user"]["type"] == "service-api"
 
@@ -262,7 +265,29 @@ def test_node_executions_of_a_seeded_failed_run_end_at_the_failing_node(api):
         ("LLM", "failed", "quota"),
     ]
     assert sum(n["execution_metadata"].get("total_tokens", 0) for n in nodes) == 80
+    assert (
+        nodes[1]["process_data"]["usage"]["prompt_tokens"] + nodes[1]["process_data"]["usage"]["completion_tokens"]
+        == 80
+    )
     assert nodes[0]["created_at"] == 1_790_000_000
+
+
+def test_a_seeded_run_fails_at_the_node_its_error_names(api):
+    """Dify's text for a node failure is "Node {title} run failed: …" (WorkflowNodeRunFailedError)."""
+    app = api.admin.create_app("four", "app-four-nodes-0001", workflow={"nodes": ["Start", "Knowledge", "LLM", "End"]})
+    rows = [
+        {"id": "kr", "created_at": 1_790_000_000, "status": "failed", "total_steps": 3,
+         "error": "Node Knowledge run failed: Connection to vector database refused"},
+        {"id": "other", "created_at": 1_790_000_001, "status": "failed", "total_steps": 3,
+         "error": "Node HTTP Request run failed: timeout"},  # not a node of this workflow: the default node
+    ]  # fmt: skip
+    api.admin.seed_logs(app["id"], rows)
+    api.admin.set_console_account(EMAIL, PASSWORD)
+    failed_at = {}
+    for run_id in ("kr", "other"):
+        nodes = console_get(api, nodes_url(api, app["id"], run_id)).json()["data"]
+        failed_at[run_id] = [n["title"] for n in nodes if n["status"] == "failed"]
+    assert failed_at == {"kr": ["Knowledge"], "other": ["LLM"]}
 
 
 def test_an_unknown_run_has_no_node_executions_and_an_unknown_app_is_404(api):

@@ -59,14 +59,20 @@ class NodeExecution:
     total_price: float
     currency: str | None
     error: str | None
+    prompt_tokens: int | None = None  # None: the node reports no model usage (only model-calling nodes do)
+    completion_tokens: int | None = None
 
     @classmethod
     def from_json(cls, data: dict) -> NodeExecution:
+        """`execution_metadata` carries `total_tokens`, `total_price`, `currency` (null or `{}` on start and end
+        nodes); the prompt/completion split is only in `process_data.usage`, Dify's `LLMUsage` as JSON, which LLM,
+        question-classifier, parameter-extractor and knowledge-retrieval nodes write (Dify 1.x,
+        api/core/workflow/nodes/llm/node.py: `process_data["usage"] = jsonable_encoder(usage)`)."""
         metadata = data.get("execution_metadata") or {}
+        usage = (data.get("process_data") or {}).get("usage") or {}
         price = metadata.get("total_price")
         currency = metadata.get("currency")
         if price is None:  # older LLM nodes only report usage inside process_data
-            usage = (data.get("process_data") or {}).get("usage") or {}
             price, currency = usage.get("total_price"), usage.get("currency") or currency
         return cls(
             node_id=str(data.get("node_id") or ""),
@@ -78,7 +84,16 @@ class NodeExecution:
             total_price=_number(price),
             currency=currency or None,
             error=data.get("error") or None,
+            prompt_tokens=_count(usage.get("prompt_tokens")),
+            completion_tokens=_count(usage.get("completion_tokens")),
         )
+
+
+def _count(value: Any) -> int | None:
+    try:
+        return None if value is None else int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _number(value: Any) -> float:

@@ -66,14 +66,16 @@ class DifyResource(dg.ConfigurableResource):
             rate_limit_per_second=self.rate_limit_per_second,
         )
 
-    def _shared_limiter(self) -> RateLimiter:
+    def shared_limiter(self) -> RateLimiter:
+        """The one `rate_limit_per_second` budget of this resource; other Dify clients (the reports' console client)
+        take their requests from it too, so that all calls together stay inside the limit."""
         with _LIMITER_LOCK:  # clients may be made from several threads of one step
             if self._limiter is None:
                 self._limiter = RateLimiter(self.rate_limit_per_second)
             return self._limiter
 
     def _transport(self, api_key: str) -> DifyTransport:
-        return DifyTransport(self.base_url, api_key, self._options(), self._shared_limiter())
+        return DifyTransport(self.base_url, api_key, self._options(), self.shared_limiter())
 
     def compat(self) -> DifyCompat:
         """The version rules to speak, from the server's report and `dify.version`; resolved once."""

@@ -1,8 +1,13 @@
-"""`run_failure_sensor`: every failed run of this code location, announced on the report channels.
+"""`run_failure_sensor`: every failed run of this code location, announced on the report channels, whatever
+launched it.
 
-It watches all jobs of the code location (asset jobs included: `monitored_jobs` left empty means "every job
-in this repository"). The message names the job, the run, the failed steps and their error's first line,
-scrubbed of secrets by the notifier before it is logged or sent; the stack trace stays in the Dagster UI.
+Dagster's run-status sensors match a run to "this code location" by the origin the webserver or the daemon
+stamps on it; a run started from the command line (`dg launch`, `dagster asset materialize`) runs in-process and
+carries no origin, so a sensor left to that default never sees it. This one watches every code location
+(`monitor_all_code_locations=True`) and keeps the runs of this location's jobs over its own ops and assets
+(`run_of_this_location`). The message names the job, the
+run, the failed steps and their error's first line, scrubbed of secrets by the notifier before it is logged or
+sent; the stack trace stays in the Dagster UI.
 """
 
 import dagster as dg
@@ -37,14 +42,37 @@ def _first_line(text: str) -> str:
     return line if len(line) <= ERROR_CHARS else line[: ERROR_CHARS - 1] + "…"
 
 
+def run_of_this_location(run: dg.DagsterRun, repository: dg.RepositoryDefinition, instance: dg.DagsterInstance) -> bool:
+    """Whether `run` ran one of `repository`'s jobs, and only ops (assets) of it.
+
+    The job name alone cannot tell: every code location has `__ASSET_JOB` (what `dg launch --assets` runs), and a
+    run of all of its assets records an empty asset selection. The run's job snapshot, stored with every run,
+    names the ops it ran; asset ops are named after their asset keys, which Dagster keeps unique across a
+    deployment. The test is by content, not by location name, because the name is the deployment's choice
+    (`difyops_dagster` in workspace.yaml, the user deployment's name under Helm).
+    """
+    if not repository.has_job(run.job_name) or run.job_snapshot_id is None:
+        return False
+    ran = set(instance.get_job_snapshot(run.job_snapshot_id).node_names)
+    return ran <= set(repository.get_job(run.job_name).graph.node_names())
+
+
 def build_run_failure_sensor(webserver_base_url: str | None) -> dg.SensorDefinition:
     @dg.run_failure_sensor(
         name="run_failure_sensor",
+        monitor_all_code_locations=True,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Sends every failed run of this code location to the configured notification channels.",
+        description="Sends every failed run of this code location (launched from the UI, a schedule, a sensor or "
+        "the command line) to the configured notification channels.",
     )
     def run_failure_sensor(context: dg.RunFailureSensorContext, notifier: NotifierResource) -> None:
         run = context.dagster_run
+        # The daemon always passes the repository; without one (a direct call) nothing can be told apart: announce.
+        if context.repository_def is not None and not run_of_this_location(
+            run, context.repository_def, context.instance
+        ):
+            context.log.info(f"run {run.run_id[:8]} of {run.job_name} belongs to another code location: not announced")
+            return
         step_errors = []
         for event in context.get_step_failure_events():
             error = event.event_specific_data.error if event.event_specific_data else None

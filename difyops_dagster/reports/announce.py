@@ -2,7 +2,12 @@
 
 Notifications go out once per report (not for backfill runs unless configured), each carrying the headline
 numbers and a link to the Markdown file. A channel that fails is listed in the metadata and logged; it never
-fails the report.
+fails the report. The subject says what happened in the window ("3 failed runs"): the report itself did not
+fail, so it is not flagged as a failure.
+
+A window whose logs could not be read must never look like a quiet day: it gets its own "logs unavailable"
+notice, the summary opens with it, no run counts or rates are recorded for it (a plotted 0 would read as
+"nothing happened"), and the asset's `every_app_reported` check fails.
 """
 
 from __future__ import annotations
@@ -12,8 +17,9 @@ from dataclasses import dataclass
 import dagster as dg
 
 from difyops_dagster.notify.message import Delivery, Notification
-from difyops_dagster.reports import render
+from difyops_dagster.reports import markdown
 from difyops_dagster.reports.archive import PublishedReport
+from difyops_dagster.reports.build import ReportWindow
 
 
 @dataclass(frozen=True)
@@ -21,22 +27,22 @@ class Unavailable:
     """An app whose logs for a window could not be read: reported as such, never as zero runs."""
 
     app: str
-    kind: str
-    label: str
+    window: ReportWindow
     reason: str
 
 
 def report_notification(published: PublishedReport) -> Notification:
     report = published.report
-    level = "error" if report.totals.failed else "info"
+    failed = report.totals.failed
+    happened = f": {failed:,} failed run{'s' if failed != 1 else ''}" if failed else ""
     return Notification(
-        title=render.title(report), lines=tuple(render.headline(report)), link=published.links["md"], level=level
+        title=markdown.title(report) + happened, lines=tuple(markdown.headline(report)), link=published.links["md"]
     )
 
 
 def unavailable_notification(item: Unavailable) -> Notification:
     return Notification(
-        title=f"Workflow report {item.app} {item.kind} {item.label}: logs unavailable",
+        title=f"Workflow report {item.app} {item.window.kind} {item.window.display}: logs unavailable",
         lines=(item.reason, "Re-run the workflow_logs partition once Dify answers again."),
         level="error",
     )
@@ -62,6 +68,19 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value * 100:.1f}%"
 
 
+def _unavailable_section(unavailable: list[Unavailable]) -> str:
+    lines = [f"- **{u.app} {u.window.display}**: {u.reason}" for u in unavailable]
+    return "\n".join(
+        [
+            "## Logs unavailable",
+            "",
+            "Not a quiet day: Dify did not answer for these, so nothing is counted.",
+            "",
+            *lines,
+        ]
+    )
+
+
 def report_metadata(
     published: list[PublishedReport],
     unavailable: list[Unavailable],
@@ -72,7 +91,7 @@ def report_metadata(
     """One window: the full Markdown of each app with its chart. Several windows (a ranged backfill): a table."""
     runs = sum(p.report.totals.runs for p in published)
     failed = sum(p.report.totals.failed for p in published)
-    windows = {p.report.window.label for p in published} | {u.label for u in unavailable}
+    windows = {p.report.window.label for p in published} | {u.window.label for u in unavailable}
     if len(windows) == 1:
         summary = "\n\n---\n\n".join(p.markdown for p in published)
     else:
@@ -80,15 +99,15 @@ def report_metadata(
         for p in published:
             t = p.report.totals
             lines.append(
-                f"| {p.report.window.label} | {p.report.app} | {t.runs} | {t.failed} | {_pct(t.success_rate)} | "
+                f"| {p.report.window.display} | {p.report.app} | {t.runs:,} | {t.failed:,} | {_pct(t.success_rate)} | "
                 f"{t.latency_p95_s if t.latency_p95_s is not None else 'n/a'} | {p.links['md']} |"
             )
         summary = "\n".join(lines)
     if unavailable:
-        summary += "\n\n## Logs unavailable\n\n" + "\n".join(f"- {u.app} {u.label}: {u.reason}" for u in unavailable)
+        summary = _unavailable_section(unavailable) + ("\n\n---\n\n" + summary if published else "")
     files = ["| window | app | format | file |", "|---|---|---|---|"]
     files += [
-        f"| {p.report.window.label} | {p.report.app} | {fmt} | {link} |"
+        f"| {p.report.window.display} | {p.report.app} | {fmt} | {link} |"
         for p in published
         for fmt, link in p.links.items()
     ]
@@ -97,14 +116,16 @@ def report_metadata(
     metadata: dict[str, dg.MetadataValue] = {
         "summary": dg.MetadataValue.md(summary or "_no reports_"),
         "files": dg.MetadataValue.md("\n".join(files)),
-        "runs": dg.MetadataValue.int(runs),
-        "failed": dg.MetadataValue.int(failed),
-        "failure_rate": dg.MetadataValue.float(round(failed / runs, 4) if runs else 0.0),
         "apps_unavailable": dg.MetadataValue.int(len(unavailable)),
         "notifications": dg.MetadataValue.md(notify_state + ("\n\n" + "\n".join(sent) if deliveries else "")),
         "notifications_failed": dg.MetadataValue.int(sum(not d.ok for d in deliveries)),
         "retention_deleted": dg.MetadataValue.int(len(deleted)),
     }
+    if published:  # counts only for what was read: an unavailable window records none, not zero
+        metadata["runs"] = dg.MetadataValue.int(runs)
+        metadata["failed"] = dg.MetadataValue.int(failed)
+        if runs:
+            metadata["failure_rate"] = dg.MetadataValue.float(round(failed / runs, 4))
     if len(windows) == 1:
         for p in published:
             metadata[f"chart_{p.report.app}"] = dg.MetadataValue.path(p.locations["png"])

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from difyops_dagster.reports import render
+from difyops_dagster.reports import markdown, render
 from difyops_dagster.reports.build import WorkflowReport
 from difyops_dagster.reports.layout import report_key, rows_key, status_key
 from difyops_dagster.reports.retention import expired_keys
@@ -87,7 +87,7 @@ def publish_report(
     chart = render.render_chart(report)
     contents = {
         "csv": render.render_csv(report),
-        "md": render.render_markdown(report, chart_link=render.file_name(report, "png")).encode(),
+        "md": markdown.render_markdown(report, chart_link=render.file_name(report, "png")).encode(),
         "json": render.render_json(report),
         "png": chart,
     }
@@ -97,7 +97,7 @@ def publish_report(
         locations[fmt] = store.put_bytes(key, data, CONTENT_TYPES[fmt])
         links[fmt] = f"{link_base_url.rstrip('/')}/{key}" if link_base_url else locations[fmt]
     inline = "data:image/png;base64," + base64.b64encode(chart).decode()
-    return PublishedReport(report, locations, links, render.render_markdown(report, chart_link=inline), chart)
+    return PublishedReport(report, locations, links, markdown.render_markdown(report, chart_link=inline), chart)
 
 
 def apply_retention(store: ArtifactStore, prefix: str, *, now: datetime, retention_days: int) -> list[str]:

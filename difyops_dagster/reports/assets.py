@@ -8,7 +8,7 @@ stored days, so a weekly report is exactly the sum of its seven days.
 """
 
 import warnings
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 
 import dagster as dg
 
@@ -21,13 +21,19 @@ from difyops_dagster.reports.announce import (
     unavailable_notification,
 )
 from difyops_dagster.reports.archive import DayStatus, apply_retention, load_day, publish_report, save_day
-from difyops_dagster.reports.build import ReportWindow, build_report
+from difyops_dagster.reports.build import ReportWindow, Totals, build_report
 from difyops_dagster.reports.config import ReportsSettings
 from difyops_dagster.reports.fetch import EnrichOptions, fetch_app_logs
 from difyops_dagster.reports.partitions import days_of, report_window
+from difyops_dagster.storage.artifacts import ArtifactStore
 
 GROUP = "reports"
 RESOURCES = {"dify", "artifacts", "report_sources"}
+REPORTED_CHECK = "every_app_reported"
+REPORTED_DESCRIPTION = (
+    "Every app's logs were read for every day of the window; fails when Dify did not answer for one, so that a "
+    "day without logs never passes for a quiet day."
+)
 
 
 def build_report_assets(
@@ -100,6 +106,9 @@ def _report_assets(
     @dg.asset(
         name="workflow_report_daily",
         group_name=GROUP,
+        check_specs=[
+            dg.AssetCheckSpec(REPORTED_CHECK, asset="workflow_report_daily", description=REPORTED_DESCRIPTION)
+        ],
         kinds={"pandas", "markdown"},
         partitions_def=daily,
         backfill_policy=dg.BackfillPolicy.single_run(),
@@ -115,6 +124,9 @@ def _report_assets(
     @dg.asset(
         name="workflow_report_weekly",
         group_name=GROUP,
+        check_specs=[
+            dg.AssetCheckSpec(REPORTED_CHECK, asset="workflow_report_weekly", description=REPORTED_DESCRIPTION)
+        ],
         kinds={"pandas", "markdown"},
         partitions_def=weekly,
         backfill_policy=dg.BackfillPolicy.single_run(),
@@ -194,20 +206,23 @@ def _publish(
             f"workflow_logs has not been materialized for {', '.join(missing)}; "
             "materialize those workflow_logs partitions first (a backfill of both assets orders them)."
         )
-    published, unavailable, notices = [], [], []
+    published, unavailable, notices, gaps = [], [], [], []
     for window, days in windows:
         for app in apps:
             present = [loaded[(app, d)] for d in days]
             down = [(d, logs.status.error) for d, logs in zip(days, present, strict=True) if not logs.status.ok]
+            gaps += [f"{app} {day}: {error}" for day, error in down]
             if len(down) == len(days):
-                item = Unavailable(app, window.kind, window.label, f"logs unavailable: {down[0][1]}")
+                item = Unavailable(app, window, f"logs unavailable: {down[0][1]}")
                 unavailable.append(item)
                 notices.append(unavailable_notification(item))
                 continue
             notes = [f"INCOMPLETE: no logs for {d} ({error})" for d, error in down]
             notes += list(dict.fromkeys(note for logs in present for note in logs.status.notes))
+            before = _week_before(store, prefix, app, window, reports, notes) if window.kind == "weekly" else None
             rows = [row for logs in present for row in logs.rows]
-            report = build_report(app, window, rows, session_gap_s=reports.session_gap_minutes * 60, notes=notes)
+            report = build_report(app, window, rows, session_gap_s=reports.session_gap_minutes * 60, notes=notes,
+                                  week_before=before)  # fmt: skip
             item = publish_report(store, prefix, report, reports.link_base_url)
             published.append(item)
             notices.append(report_notification(item))
@@ -223,6 +238,28 @@ def _publish(
         # this every partition would show the range's table and totals as its own.
         for key, (window, _) in zip(context.partition_keys, windows, strict=True):
             own = [p for p in published if p.report.window.label == window.label]
-            down = [u for u in unavailable if u.label == window.label]
+            down = [u for u in unavailable if u.window.label == window.label]
             context.add_asset_metadata(report_metadata(own, down, deliveries, state, deleted), partition_key=key)
-    return dg.MaterializeResult(metadata=report_metadata(published, unavailable, deliveries, state, deleted))
+    check = dg.AssetCheckResult(
+        check_name=REPORTED_CHECK,
+        passed=not gaps,
+        metadata={"days without logs": dg.MetadataValue.md("\n".join(f"- {g}" for g in gaps) or "none")},
+    )
+    return dg.MaterializeResult(
+        metadata=report_metadata(published, unavailable, deliveries, state, deleted), check_results=[check]
+    )
+
+
+def _week_before(
+    store: ArtifactStore, prefix: str, app: str, window: ReportWindow, reports: ReportsSettings, notes: list[str]
+) -> Totals | None:
+    """The week before's totals, from its stored days; None (and a note) unless all seven were read."""
+    start = datetime.combine(window.start.date() - timedelta(days=7), time.min, window.start.tzinfo)
+    before = ReportWindow("weekly", start, window.start)
+    stored = {day: load_day(store, prefix, app, day) for day in days_of(before)}
+    lacking = [day for day, logs in stored.items() if logs is None or not logs.status.ok]
+    if lacking:
+        notes.append(f"no comparison with the week before: no stored logs for {', '.join(lacking)}")
+        return None
+    rows = [row for logs in stored.values() for row in logs.rows]
+    return build_report(app, before, rows, session_gap_s=reports.session_gap_minutes * 60).totals

@@ -53,14 +53,22 @@ class ReportsSettings(SettingsModel):
     )
     node_executions: bool = Field(
         default=True,
-        description="Fetch node executions through the console for cost (needs dify.console and apps[].app_id).",
+        description="Fetch node executions through the console: cost, the prompt/completion split, the per-node "
+        "table (needs dify.console and apps[].app_id).",
     )
-    enrich_max_runs: int = Field(
-        default=5000,
+    enrich_max_runs: int | None = Field(
+        default=None,
         ge=0,
-        description="Enrich at most this many runs per app and day (two requests each); the report says how many.",
+        description="Enrich at most this many runs per app and day, the newest first (two requests each); "
+        "default: every run. The report says how many were enriched.",
     )
-    enrich_workers: int = Field(default=4, ge=1, le=32, description="Parallel requests while enriching runs.")
+    enrich_workers: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="Run-detail and node-execution calls in flight at once; dify.rate_limit_per_second still bounds "
+        "the rate. To reach that rate it needs at least rate x Dify's latency (20/s x 0.3 s = 6).",
+    )
     session_gap_minutes: int = Field(
         default=30, ge=1, description="Runs of one user further apart than this start a new session."
     )

@@ -5,6 +5,12 @@ after page 1); the window's bounds go to Dify and the half-open `[start, end)` i
 Dify's bounds are inclusive. Enrichment is best effort *per run* and reported: a run whose detail or node
 executions cannot be read keeps nulls, and the notes say how many and why (seed 004 swallowed these errors and
 lost the cost silently). A console login that fails is tried once, not once per run.
+
+Every run of the window is enriched unless `enrich_max_runs` caps it; a cap keeps the newest runs (the ones a
+reader looks at first) and says so. Each run's two calls (run detail, then node executions) run as one task on
+a pool of `workers` threads: the calls in flight are bounded by the pool, the request rate by the Dify
+resource's one rate limiter, which the app client and the console client share. With `workers` at least
+rate x latency the limiter, not the round trips, sets the pace (benchmarks/report_enrich.py).
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from difyops_dagster.dify.client import PAGE_SIZE, DifyAppClient
-from difyops_dagster.dify.console import DifyConsoleClient
+from difyops_dagster.dify.console import DifyConsoleClient, NodeExecution
 from difyops_dagster.dify.errors import DifyError
 from difyops_dagster.reports.rows import in_window, row_from_log, with_node_executions, with_run_detail
 
@@ -35,8 +41,8 @@ class LogFilter:
 class EnrichOptions:
     run_details: bool = True
     node_executions: bool = True
-    max_runs: int = 5000
-    workers: int = 4
+    max_runs: int | None = None  # None: every run of the window
+    workers: int = 8
 
 
 @dataclass(frozen=True)
@@ -74,23 +80,6 @@ def fetch_window_rows(
     return rows, max(1, math.ceil(returned / PAGE_SIZE))
 
 
-def _per_run(
-    rows: list[dict[str, Any]], call: Callable[[dict[str, Any]], dict[str, Any]], workers: int
-) -> tuple[list[dict[str, Any]], list[DifyError]]:
-    """Apply `call` to each row in parallel; a row whose call fails stays as it was and its error is kept."""
-    errors: list[DifyError] = []
-
-    def guarded(row: dict[str, Any]) -> dict[str, Any]:
-        try:
-            return call(row)
-        except DifyError as exc:
-            errors.append(exc)
-            return row
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(guarded, rows)), errors
-
-
 def _failure_note(what: str, errors: list[DifyError], attempted: int) -> str:
     """Names the call (the route, ids left out: one note covers many runs) and the first error's status and code."""
     first = errors[0]
@@ -110,46 +99,71 @@ def enrich_rows(
     notes: list[str] = []
     if not rows or not (options.run_details or options.node_executions):
         return rows, notes
-    head, tail = rows[: options.max_runs], rows[options.max_runs :]
-    if tail:
-        notes.append(f"enriched the first {len(head)} of {len(rows)} runs (reports.enrich_max_runs)")
-    head = [row for row in head if row["run_id"]]
-    if options.run_details:
-        head, errors = _per_run(
-            head, lambda r: with_run_detail(r, client.get_workflow_run(r["run_id"])), options.workers
+    chosen = _newest(rows, options.max_runs)
+    if len(chosen) < len(rows):
+        notes.append(
+            f"enriched the newest {len(chosen):,} of {len(rows):,} runs (reports.enrich_max_runs); the older "
+            f"{len(rows) - len(chosen):,} have no inputs, outputs, cost or node figures"
         )
-        if errors:
-            notes.append(_failure_note("run details (GET /workflows/run/{id})", errors, len(head)))
-    if options.node_executions:
-        head = _with_costs(head, console, app_id, options, notes)
-    by_id = {row["run_id"]: row for row in head}
-    return [by_id.get(row["run_id"], row) for row in rows[: options.max_runs]] + tail, notes
+    nodes = _node_reader(console, app_id, notes) if options.node_executions else None
+    detail_errors: list[DifyError] = []
+    node_errors: list[DifyError] = []
+
+    def enrich(index: int) -> tuple[int, dict[str, Any]]:
+        row = rows[index]
+        if options.run_details:
+            try:
+                row = with_run_detail(row, client.get_workflow_run(row["run_id"]))
+            except DifyError as exc:
+                detail_errors.append(exc)
+        if nodes is not None:
+            try:
+                row = with_node_executions(row, nodes(row["run_id"]))
+            except DifyError as exc:
+                node_errors.append(exc)
+        return index, row
+
+    enriched = list(rows)
+    with ThreadPoolExecutor(max_workers=options.workers) as pool:
+        for index, row in pool.map(enrich, chosen):
+            enriched[index] = row
+    if detail_errors:
+        notes.append(_failure_note("run details (GET /workflows/run/{id})", detail_errors, len(chosen)))
+    if node_errors and any(e.status in CREDENTIAL_STATUSES for e in node_errors):
+        notes.append(
+            f"cost unavailable for {len(node_errors)} runs: console session rejected ({node_errors[0].message})"
+        )
+    elif node_errors:
+        notes.append(_failure_note(f"node executions ({NODE_ROUTE})", node_errors, len(chosen)))
+    return enriched, notes
 
 
-def _with_costs(
-    rows: list[dict[str, Any]], console: ConsoleAccess, app_id: str | None, options: EnrichOptions, notes: list[str]
-) -> list[dict[str, Any]]:
+def _newest(rows: list[dict[str, Any]], cap: int | None) -> list[int]:
+    """Indexes of the rows to enrich: those with a run id, newest first, at most `cap`."""
+    order = sorted(
+        (i for i, row in enumerate(rows) if row["run_id"]), key=lambda i: rows[i]["created_at"], reverse=True
+    )
+    return order if cap is None else order[:cap]
+
+
+def _node_reader(
+    console: ConsoleAccess, app_id: str | None, notes: list[str]
+) -> Callable[[str], list[NodeExecution]] | None:
+    """A function reading one run's node executions, or None (and a note) when the console cannot be used."""
     if console.client is None:
         notes.append(f"cost unavailable: {console.missing_reason}")
-        return rows
+        return None
     if not app_id:
         notes.append("cost unavailable: reports.apps[].app_id is not set (the console's node route needs the app id)")
-        return rows
+        return None
     client = console.client
     if not client.logged_in:
         try:
             client.login()
         except DifyError as exc:
             notes.append(f"cost unavailable: console {exc}")
-            return rows
-    enriched, errors = _per_run(
-        rows, lambda r: with_node_executions(r, client.node_executions(app_id, r["run_id"])), options.workers
-    )
-    if errors and any(e.status in CREDENTIAL_STATUSES for e in errors):
-        notes.append(f"cost unavailable for {len(errors)} runs: console session rejected ({errors[0].message})")
-    elif errors:
-        notes.append(_failure_note(f"node executions ({NODE_ROUTE})", errors, len(rows)))
-    return enriched
+            return None
+    return lambda run_id: client.node_executions(app_id, run_id)
 
 
 def fetch_app_logs(

@@ -1,7 +1,9 @@
 """`ReportSourcesResource`: the apps' keys and the optional console login the reports read Dify with.
 
 App keys and the console password arrive as `dg.EnvVar` in `repr=False` fields, so the UI shows variable
-names only. The HTTP settings (timeouts, retries, rate limit, version) are the shared `dify` resource's.
+names only. The HTTP settings (timeouts, retries, rate limit, version) are the shared `dify` resource's, and the
+console's requests take from the same rate-limit budget as the app keys' (`dify.rate_limit_per_second` bounds
+them all together).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from pydantic import Field
 
 from difyops_dagster.dify.console import DifyConsoleClient
 from difyops_dagster.dify.resource import DifyResource
-from difyops_dagster.dify.transport import RateLimiter, TransportOptions
+from difyops_dagster.dify.transport import TransportOptions
 from difyops_dagster.reports.fetch import ConsoleAccess, LogFilter
 
 
@@ -54,6 +56,6 @@ class ReportSourcesResource(dg.ConfigurableResource):
             self.console_password,
             compat=dify.compat(),
             options=options,
-            limiter=RateLimiter(dify.rate_limit_per_second),
+            limiter=dify.shared_limiter(),  # one budget with the app keys' calls
         )
         return ConsoleAccess(client)

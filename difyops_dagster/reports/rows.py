@@ -1,8 +1,10 @@
 """The stored form of one workflow-log row: a flat JSON object, one per line, the same for every app and day.
 
 A row joins the log entry (status, error, timings, tokens, version, who ran it) with the optional enrichment
-(inputs and outputs from the run detail; cost and node count from the console's node executions). Fields an
-enrichment did not provide are null, never invented: the report tells "not fetched" apart from "zero".
+(inputs and outputs from the run detail; from the console's node executions: cost, the prompt/completion token
+split, the time spent in model calls, the failing node and one compact record per node). Fields an enrichment
+did not provide are null, never invented: the report tells "not fetched" apart from "zero". Rows stored before
+a column existed simply lack it and read as null.
 Dify's `created_at__after/__before` bounds are both inclusive, so a run stamped exactly at midnight comes back
 in two days' queries; `in_window` keeps the half-open `[start, end)` so each run belongs to exactly one day.
 """
@@ -36,11 +38,17 @@ COLUMNS = (
     "cost",
     "currency",
     "nodes",
+    "prompt_tokens",
+    "completion_tokens",
+    "llm_seconds",
+    "failing_node",
+    "node_runs",
 )
+FAILED_NODE_STATUSES = ("failed", "exception")  # `exception`: failed, and the workflow went on by its fail branch
 
 
 def row_from_log(log: WorkflowLog) -> dict[str, Any]:
-    """The log entry alone; `inputs`, `outputs`, `cost`, `currency` and `nodes` stay null until enriched."""
+    """The log entry alone; the enrichment columns stay null until enriched."""
     if log.account_email:
         user, kind = log.account_email, "account"
     elif log.end_user_session_id:
@@ -62,11 +70,7 @@ def row_from_log(log: WorkflowLog) -> dict[str, Any]:
         "created_from": log.created_from,
         "user": user,
         "user_kind": kind,
-        "inputs": None,
-        "outputs": None,
-        "cost": None,
-        "currency": None,
-        "nodes": None,
+        **dict.fromkeys(COLUMNS[COLUMNS.index("inputs") :]),
     }
 
 
@@ -78,13 +82,31 @@ def with_run_detail(row: dict[str, Any], run: WorkflowRun | None) -> dict[str, A
 
 
 def with_node_executions(row: dict[str, Any], nodes: list[NodeExecution]) -> dict[str, Any]:
-    """Cost is the sum of the nodes' `total_price` (Dify prices each LLM call; other nodes cost 0)."""
+    """Cost is the sum of the nodes' `total_price` (Dify prices each model call; other nodes cost 0). The token
+    split and the model time come from the nodes that report model usage; none of them: null, not zero."""
     currencies = {n.currency for n in nodes if n.currency}
+    models = [n for n in nodes if n.prompt_tokens is not None or n.completion_tokens is not None]
+    failing = next((n.title for n in nodes if n.status in FAILED_NODE_STATUSES), None)
     return {
         **row,
         "cost": round(sum(n.total_price for n in nodes), 10),
         "currency": currencies.pop() if len(currencies) == 1 else (None if not currencies else "mixed"),
         "nodes": len(nodes),
+        "prompt_tokens": sum(n.prompt_tokens or 0 for n in models) if models else None,
+        "completion_tokens": sum(n.completion_tokens or 0 for n in models) if models else None,
+        "llm_seconds": round(sum(n.elapsed_time for n in models), 6) if models else None,
+        "failing_node": failing,
+        "node_runs": [
+            {
+                "title": n.title,
+                "type": n.node_type,
+                "status": n.status,
+                "elapsed_s": round(n.elapsed_time, 6),
+                "tokens": n.total_tokens,
+                "cost": round(n.total_price, 10),
+            }
+            for n in nodes
+        ],
     }
 
 

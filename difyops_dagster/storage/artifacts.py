@@ -2,14 +2,15 @@
 
 Reports, downloaded videos, plans and state objects are written here. Writes are atomic (a local temp file
 renamed into place; an S3 PUT is atomic by itself) so a killed run never leaves a half-written artifact that a
-later run would trust. Keys are relative, `/`-separated and never start with `/`.
+later run would trust. Local files get the process umask like any other file the process writes. Keys are
+relative, `/`-separated and never start with `/`.
 """
 
 from __future__ import annotations
 
 import glob
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -63,7 +64,10 @@ class LocalArtifactStore:
         # cleanup below): hidden, never read, never expired by retention, so the next write of the key removes it.
         for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
             leftover.unlink(missing_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        # Created like any other file of the process (mode 0666 less the umask), not with mkstemp's 0600: the folder
+        # is often served to people (`reports.link_base_url`) by a web server running as another user.
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)

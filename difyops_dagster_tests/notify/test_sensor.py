@@ -1,6 +1,7 @@
 """`run_failure_sensor` announces a failed run of any job in the code location on the configured channels,
 with the job, the failed step, the error's first line and a link to the run, and with secrets that leaked
-into the exception text masked before anything is logged or sent."""
+into the exception text masked before anything is logged or sent. It watches every code location (a run
+launched from the command line carries no origin) and keeps the runs of this location's jobs and assets."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import os
 import dagster as dg
 
 from difyops_dagster.notify.defs import build_defs
-from difyops_dagster.notify.sensors import run_failure_notification
+from difyops_dagster.notify.sensors import run_failure_notification, run_of_this_location
 from difyops_dagster_tests.notify.conftest import APP_KEY, settings_with
 
 
@@ -24,13 +25,37 @@ def nightly_import() -> None:
     call_dify()
 
 
+@dg.job
+def other_locations_job() -> None:
+    call_dify()
+
+
+@dg.op
+def export_rows() -> None:
+    raise RuntimeError("export failed")
+
+
+@dg.job(name="nightly_import")
+def namesake_of_nightly_import() -> None:
+    """Another code location's job that happens to share a name with one of ours."""
+    export_rows()
+
+
+@dg.asset
+def ours() -> None: ...
+
+
+@dg.asset
+def theirs() -> None: ...
+
+
 def test_a_failed_run_is_announced_with_its_step_error_and_run_link_and_no_secret(channel_env, webhooks):
     settings = settings_with(
         {"slack": {"webhook_url": {"env": "SLACK_WEBHOOK_URL"}}, "webserver_base_url": "http://dagster.local:3000/"},
         channel_env,
     )
     with dg.instance_for_test() as instance:  # resolve inside: Dagster keeps the last test instance as a weakref
-        defs = build_defs(settings)
+        defs = dg.Definitions.merge(build_defs(settings), dg.Definitions(jobs=[nightly_import]))
         sensor = defs.resolve_sensor_def("run_failure_sensor")
         assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
         notifier = defs.resources["notifier"]
@@ -42,6 +67,7 @@ def test_a_failed_run_is_announced_with_its_step_error_and_run_link_and_no_secre
             dagster_run=result.dagster_run,
             dagster_event=result.get_run_failure_event(),
             resources={"notifier": notifier},
+            repository_def=defs.get_repository_def(),
         ).for_run_failure()
         sensor(context)
     (message,) = webhooks.received("slack")
@@ -51,6 +77,36 @@ def test_a_failed_run_is_announced_with_its_step_error_and_run_link_and_no_secre
     assert "traceback line two" not in text
     assert f"http://dagster.local:3000/runs/{result.run_id}" in repr(message["body"]["blocks"])
     assert APP_KEY not in repr(message)
+
+
+def test_a_run_of_another_code_locations_job_or_assets_is_not_this_locations():
+    """`dg launch --assets` runs the implicit `__ASSET_JOB`, which every code location has."""
+    this_location = dg.Definitions(jobs=[nightly_import], assets=[ours])
+    other_location = dg.Definitions(jobs=[other_locations_job], assets=[theirs])
+    with dg.instance_for_test() as instance:
+        runs = {
+            "own job": nightly_import.execute_in_process(instance=instance, raise_on_error=False).dagster_run,
+            "other job": other_locations_job.execute_in_process(instance=instance, raise_on_error=False).dagster_run,
+            "namesake job": namesake_of_nightly_import.execute_in_process(
+                instance=instance, raise_on_error=False
+            ).dagster_run,
+            "own assets": this_location.resolve_implicit_global_asset_job_def()
+            .execute_in_process(instance=instance)
+            .dagster_run,
+            "other assets": other_location.resolve_implicit_global_asset_job_def()
+            .execute_in_process(instance=instance)
+            .dagster_run,
+        }
+        assert runs["own assets"].job_name == runs["other assets"].job_name == "__ASSET_JOB"
+        repository = this_location.get_repository_def()
+        seen = {name: run_of_this_location(run, repository, instance) for name, run in runs.items()}
+    assert seen == {
+        "own job": True,
+        "other job": False,
+        "namesake job": False,
+        "own assets": True,
+        "other assets": False,
+    }
 
 
 def test_the_notice_lists_at_most_five_failed_steps():

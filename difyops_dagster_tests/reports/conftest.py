@@ -1,5 +1,5 @@
 """Fixtures of the report tests: a Dify 1.8 stand-in, October's runs seeded, the secrets in the environment,
-and the shared webhook receivers of the notify tests."""
+and the shared webhook and SMTP receivers of the notify tests."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from dify_standin.processes import StandinProcess
-from difyops_dagster_tests.notify.conftest import webhook_server, webhooks  # noqa: F401 (shared receivers)
+from difyops_dagster_tests.notify.conftest import smtp, smtp_server, webhook_server, webhooks  # noqa: F401 (shared receivers)
 from difyops_dagster_tests.reports.samples import CONSOLE_EMAIL, CONSOLE_PASSWORD
 from difyops_dagster_tests.reports.scenario import BOT_KEY, ROWS
 

@@ -108,18 +108,72 @@ def test_an_app_dify_refuses_is_reported_and_the_other_apps_still_get_their_repo
     with dg.instance_for_test() as instance:
         result = materialize(settings, ["workflow_logs", "workflow_report_daily"], instance, partition_key="2026-10-07")
     assert result.success
-    (check,) = result.get_asset_check_evaluations()
-    assert not check.passed
-    assert (
-        "retired_bot 2026-10-07" in check.metadata["unavailable"].value and "401" in check.metadata["unavailable"].value
-    )
+    checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
+    fetched, reported = checks["every_app_fetched"], checks["every_app_reported"]
+    assert not fetched.passed and not reported.passed
+    assert "retired_bot 2026-10-07" in fetched.metadata["unavailable"].value
+    assert "401" in fetched.metadata["unavailable"].value
+    assert "retired_bot 2026-10-07" in reported.metadata["days without logs"].value
     report = next(e for e in result.get_asset_materialization_events() if e.asset_key.path == ["workflow_report_daily"])
     metadata = report.materialization.metadata
     assert metadata["apps_unavailable"].value == 1
-    assert "retired_bot 2026-10-07: logs unavailable" in metadata["summary"].value
+    assert metadata["runs"].value == EXPECTED["2026-10-07"]  # the app that answered, and only it
+    summary = metadata["summary"].value
+    assert summary.startswith("## Logs unavailable") and "**retired_bot 2026-10-07**: logs unavailable" in summary
     assert read_json(tmp_path, "daily", "2026-10-07")["summary"]["totals"]["runs"] == EXPECTED["2026-10-07"]
     assert not (tmp_path / "reports" / "daily" / "retired_bot").exists()
     assert "app-not-known-to-dify-01" not in repr(result.all_events)
+
+
+def test_a_day_whose_logs_could_not_be_read_does_not_pass_for_a_quiet_day(standin, month, report_env, tmp_path):
+    """Seed-era behaviour: a green report with "runs 0, failure rate 0" when Dify refused the logs."""
+    apps = [{"name": "retired_bot", "api_key": {"env": "OTHER_KEY"}}]
+    settings = make_settings(standin, month["id"], {"kind": "local", "local_dir": str(tmp_path)}, report_env, apps=apps)
+    with dg.instance_for_test() as instance:
+        result = materialize(settings, ["workflow_logs", "workflow_report_daily"], instance, partition_key="2026-10-07")
+    report = next(e for e in result.get_asset_materialization_events() if e.asset_key.path == ["workflow_report_daily"])
+    metadata = report.materialization.metadata
+    assert "runs" not in metadata and "failed" not in metadata and "failure_rate" not in metadata
+    assert metadata["summary"].value.startswith("## Logs unavailable\n\nNot a quiet day")
+    (reported,) = [c for c in result.get_asset_check_evaluations() if c.check_name == "every_app_reported"]
+    assert not reported.passed and reported.severity == dg.AssetCheckSeverity.ERROR
+
+
+def test_a_quiet_day_reports_zero_runs_and_no_failure_rate(standin, month, report_env, tmp_path):
+    settings = make_settings(standin, month["id"], {"kind": "local", "local_dir": str(tmp_path)}, report_env,
+                             start_date="2026-09-01")  # fmt: skip
+    with dg.instance_for_test() as instance:
+        result = materialize(settings, ["workflow_logs", "workflow_report_daily"], instance, partition_key="2026-09-15")
+    report = next(e for e in result.get_asset_materialization_events() if e.asset_key.path == ["workflow_report_daily"])
+    metadata = report.materialization.metadata
+    assert metadata["runs"].value == 0 and "failure_rate" not in metadata  # a rate of no runs is undefined
+    (reported,) = [c for c in result.get_asset_check_evaluations() if c.check_name == "every_app_reported"]
+    assert reported.passed
+    markdown = (tmp_path / "reports" / "daily" / "support_bot" / "support_bot_daily_2026-09-15.md").read_text()
+    assert "| cost | none (no runs) |" in markdown
+
+
+def test_a_weekly_report_compares_with_the_week_before_from_its_stored_days(standin, month, report_env, tmp_path):
+    settings = make_settings(standin, month["id"], {"kind": "local", "local_dir": str(tmp_path)}, report_env)
+    weeks = ("2026-10-05", "2026-10-12")
+    with dg.instance_for_test() as instance:
+        assert materialize(settings, ["workflow_logs"], instance, tags=day_range("2026-10-05", "2026-10-18")).success
+        first = materialize(settings, ["workflow_report_weekly"], instance, partition_key=weeks[0])
+        second = materialize(settings, ["workflow_report_weekly"], instance, partition_key=weeks[1])
+        assert first.success and second.success
+    earlier = read_json(tmp_path, "weekly", "2026-10-05_2026-10-11")["summary"]
+    later = read_json(tmp_path, "weekly", "2026-10-12_2026-10-18")["summary"]
+    assert earlier["week_over_week"] is None
+    assert earlier["notes"] == ["no comparison with the week before: no stored logs for " +
+                                ", ".join(f"2026-09-{d:02d}" for d in range(28, 31)) + ", " +
+                                ", ".join(f"2026-10-{d:02d}" for d in range(1, 5))]  # fmt: skip
+    runs = next(r for r in later["week_over_week"] if r["measure"] == "runs")
+    assert (
+        runs["this_week"] == f"{later['totals']['runs']:,}" and runs["week_before"] == f"{earlier['totals']['runs']:,}"
+    )
+    assert runs["change"][0] in "▲▼▶"
+    markdown = tmp_path / "reports" / "weekly" / "support_bot" / "support_bot_weekly_2026-10-12_2026-10-18.md"
+    assert "## Compared with the week before" in markdown.read_text()
 
 
 def test_a_weekly_report_without_its_days_fails_naming_the_missing_days(standin, month, report_env, tmp_path):

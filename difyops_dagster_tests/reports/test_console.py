@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from difyops_dagster.dify.console import NodeExecution
 from difyops_dagster.dify.errors import DifyError
 from difyops_dagster_tests.reports.samples import (
     CONSOLE_EMAIL,
@@ -77,3 +78,59 @@ def test_a_client_set_to_the_other_login_style_reads_the_style_off_the_answer(st
 def test_an_unknown_run_has_no_node_executions(versioned):
     server, version, app_id = versioned  # Dify's get_workflow_run_node_executions answers [] for an unknown run
     assert console_client(server, version).node_executions(app_id, "no-such-run") == []
+
+
+START_1_7 = {
+    "node_id": "start",
+    "node_type": "start",
+    "title": "Start",
+    "status": "succeeded",
+    "elapsed_time": 0.0001,
+    "execution_metadata": {},
+    "process_data": None,
+}  # fmt: skip  (as recorded on Dify 1.7.2)
+END_1_13 = {
+    "node_id": "end",
+    "node_type": "end",
+    "title": "End",
+    "status": "succeeded",
+    "elapsed_time": 0.0001,
+    "execution_metadata": None,
+    "process_data": {},
+}  # fmt: skip  (null metadata, as node events on 1.11+)
+LLM = {
+    "node_id": "llm",
+    "node_type": "llm",
+    "title": "LLM",
+    "status": "succeeded",
+    "elapsed_time": 2.5,
+    "execution_metadata": {"total_tokens": 1200, "total_price": "0.0024", "currency": "USD"},
+    "process_data": {
+        "model_mode": "chat",
+        "finish_reason": "stop",
+        "usage": {
+            "prompt_tokens": 900,
+            "prompt_unit_price": "0.002",
+            "prompt_price_unit": "0.001",
+            "prompt_price": "0.0018",
+            "completion_tokens": 300,
+            "completion_unit_price": "0.002",
+            "completion_price_unit": "0.001",
+            "completion_price": "0.0006",
+            "total_tokens": 1200,
+            "total_price": "0.0024",
+            "currency": "USD",
+            "latency": 2.4,
+        },
+    },
+}  # fmt: skip  (Dify 1.x api/core/workflow/nodes/llm/node.py: process_data["usage"] = jsonable_encoder(usage))
+
+
+@pytest.mark.parametrize(
+    ("record", "expected"),
+    [(START_1_7, (None, None, 0, 0.0)), (END_1_13, (None, None, 0, 0.0)), (LLM, (900, 300, 1200, 0.0024))],
+    ids=["start-1.7-process-data-null", "end-metadata-null", "llm-usage"],
+)
+def test_node_executions_read_the_token_split_from_process_data_usage(record, expected):
+    node = NodeExecution.from_json(record)
+    assert (node.prompt_tokens, node.completion_tokens, node.total_tokens, node.total_price) == expected

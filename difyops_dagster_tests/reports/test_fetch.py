@@ -9,8 +9,18 @@ import math
 import pytest
 
 from difyops_dagster.dify.errors import DifyError
+from difyops_dagster.dify.resource import DifyResource
 from difyops_dagster.reports.fetch import ConsoleAccess, EnrichOptions, LogFilter, fetch_app_logs
-from difyops_dagster_tests.reports.samples import DAY, app_client, at, console_client, seeded_row
+from difyops_dagster.reports.resources import ReportApp, ReportSourcesResource
+from difyops_dagster_tests.reports.samples import (
+    CONSOLE_EMAIL,
+    CONSOLE_PASSWORD,
+    DAY,
+    app_client,
+    at,
+    console_client,
+    seeded_row,
+)
 
 KEY = "app-fetch-tests-000001"
 NO_ENRICHMENT = EnrichOptions(run_details=False, node_executions=False)
@@ -86,6 +96,32 @@ def test_cost_comes_from_node_executions_through_the_console(standin, app_id):
     ]
 
 
+def test_node_executions_give_the_token_split_the_model_time_and_the_failing_node(standin, app_id):
+    """The split is read from the LLM node's `process_data.usage`, the only place Dify reports it."""
+    standin.admin.seed_logs(app_id, [
+        seeded_row("ok", at(3, 9), total_tokens=1000, elapsed_time=3.0),
+        seeded_row("bad", at(3, 10), status="failed", error="Node LLM run failed: quota", total_tokens=0),
+    ])  # fmt: skip
+    standin.admin.set_console_account(CONSOLE_EMAIL, CONSOLE_PASSWORD)
+    console = ConsoleAccess(console_client(standin, "1.13"))
+    ok, bad = fetch_app_logs(
+        app_client(standin, KEY), DAY.start, DAY.end, LogFilter(), console, app_id, EnrichOptions()
+    ).rows
+    assert (ok["prompt_tokens"], ok["completion_tokens"], ok["llm_seconds"], ok["failing_node"]) == (
+        750,
+        250,
+        2.9998,
+        None,
+    )
+    assert [(n["title"], n["type"], n["status"], n["tokens"]) for n in ok["node_runs"]] == [
+        ("Start", "start", "succeeded", 0),
+        ("LLM", "llm", "succeeded", 1000),
+        ("End", "end", "succeeded", 0),
+    ]
+    assert bad["failing_node"] == "LLM" and [n["status"] for n in bad["node_runs"]] == ["succeeded", "failed"]
+    assert bad["prompt_tokens"] is None  # no node reported model usage: unknown, not zero
+
+
 @pytest.mark.parametrize(
     ("console", "app_id_given", "note"),
     [
@@ -126,12 +162,40 @@ def test_per_run_enrichment_failures_are_counted_in_a_note(standin, app_id):
     assert [r["inputs"] is None for r in fetched.rows] == [True, True, False, False]
 
 
-def test_enrichment_is_capped_and_the_cap_is_noted(standin, app_id):
+def test_every_run_of_the_day_is_enriched_by_default(standin, app_id):
+    """Seed 004 and the first version here stopped after a fixed number of runs (5,000, the oldest)."""
+    standin.admin.seed_logs(app_id, [seeded_row(f"r{i:04d}", DAY.start_ts + 10 * i) for i in range(5003)])
+    options = EnrichOptions(run_details=True, node_executions=False, workers=8)
+    fetched = fetch_app_logs(app_client(standin, KEY), DAY.start, DAY.end, LogFilter(), NO_CONSOLE, None, options)
+    assert fetched.notes == ()
+    assert len(fetched.rows) == 5003 and all(r["inputs"] == {"query": f"q {r['run_id']}"} for r in fetched.rows)
+
+
+def test_a_cap_enriches_the_newest_runs_and_says_what_the_older_ones_lack(standin, app_id):
     standin.admin.seed_logs(app_id, [seeded_row(f"r{i}", at(3, 9, i)) for i in range(5)])
     options = EnrichOptions(run_details=True, node_executions=False, max_runs=2)
     fetched = fetch_app_logs(app_client(standin, KEY), DAY.start, DAY.end, LogFilter(), NO_CONSOLE, None, options)
-    assert fetched.notes == ("enriched the first 2 of 5 runs (reports.enrich_max_runs)",)
-    assert [r["inputs"] is not None for r in fetched.rows] == [True, True, False, False, False]
+    assert fetched.notes == (
+        "enriched the newest 2 of 5 runs (reports.enrich_max_runs); the older 3 have no inputs, outputs, cost or "
+        "node figures",
+    )
+    assert [r["run_id"] for r in fetched.rows] == ["r0", "r1", "r2", "r3", "r4"]  # still oldest first
+    assert [r["inputs"] is not None for r in fetched.rows] == [False, False, False, True, True]
+
+
+def test_the_console_and_the_app_key_share_one_rate_limit(standin, app_id):
+    """Both clients draw from the Dify resource's one budget: 2 requests per run inside `rate_limit_per_second`."""
+    standin.admin.seed_logs(app_id, [seeded_row(f"r{i}", at(3, 9, i)) for i in range(30)])
+    standin.admin.set_console_account(CONSOLE_EMAIL, CONSOLE_PASSWORD)
+    dify = DifyResource(base_url=standin.api_url, rate_limit_per_second=20.0)
+    sources = ReportSourcesResource(
+        apps=[ReportApp(name="bot", api_key=KEY, app_id=app_id)],
+        console_url=standin.url,
+        console_email=CONSOLE_EMAIL,
+        console_password=CONSOLE_PASSWORD,
+    )
+    console = sources.console(dify)
+    assert console.client.transport.limiter is dify.app_client(KEY).transport.limiter
 
 
 def test_a_log_listing_dify_refuses_raises_instead_of_reporting_zero_runs(standin, app_id):

@@ -5,13 +5,18 @@ removes the feature's old files in the same run."""
 
 from __future__ import annotations
 
+import email as email_lib
 import os
 import time
+from datetime import datetime
+from email import policy
 
 import dagster as dg
 import pytest
 
-from difyops_dagster_tests.reports.scenario import EXPECTED, make_settings, materialize
+from difyops_dagster_tests.notify.conftest import SMTP_PASSWORD, SMTP_USER
+from difyops_dagster_tests.reports.samples import SHANGHAI
+from difyops_dagster_tests.reports.scenario import EXPECTED, ROWS, make_settings, materialize
 
 DAY = "2026-10-09"
 
@@ -63,6 +68,26 @@ def test_each_report_is_announced_and_a_refusing_channel_does_not_fail_it(
     (dingtalk,) = webhooks.received("dingtalk")
     assert f"]({link})" in dingtalk["body"]["markdown"]["text"]
     assert webhooks.received("wecom") == []
+
+
+def test_the_mail_subject_counts_failed_runs_instead_of_flagging_the_report_as_failed(
+    standin, month, report_env, smtp, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("SMTP_PASSWORD", SMTP_PASSWORD)
+    report_env["SMTP_PASSWORD"] = SMTP_PASSWORD
+    email = {"email": {"host": "127.0.0.1", "port": smtp.port, "username": SMTP_USER, "sender": SMTP_USER,
+                       "password": {"env": "SMTP_PASSWORD"}, "recipients": ["ops@example.com"],
+                       "ca_file": str(smtp.cert)}}  # fmt: skip
+    settings = make_settings(standin, month["id"], {"kind": "local", "local_dir": str(tmp_path)}, report_env,
+                             notify=email)  # fmt: skip
+    with dg.instance_for_test() as instance:
+        assert materialize(settings, ["workflow_logs", "workflow_report_daily"], instance, partition_key=DAY).success
+    failed = sum(1 for r in ROWS if r.get("status") == "failed" and datetime.fromtimestamp(r["created_at"], SHANGHAI)
+                 .date().isoformat() == DAY)  # fmt: skip
+    assert failed > 1
+    (mail,) = smtp.messages()
+    subject = email_lib.message_from_string(mail["data"], policy=policy.default)["Subject"].strip()  # folded: long
+    assert subject == f"Workflow report support_bot daily {DAY} (Asia/Shanghai): {failed} failed runs"
 
 
 def test_backfill_runs_are_quiet_unless_configured(standin, month, report_env, channels, webhooks, tmp_path):

@@ -3,6 +3,8 @@ listing, delete."""
 
 from __future__ import annotations
 
+import os
+import stat
 import uuid
 
 import pytest
@@ -56,3 +58,14 @@ def test_local_writes_leave_no_temporary_files(tmp_path):
     for i in range(5):
         store.put_bytes("x/report.json", str(i).encode())
     assert [p.name for p in (tmp_path / "x").iterdir()] == ["report.json"]
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640), (0o002, 0o664)])
+def test_local_files_get_the_process_umask_so_a_web_server_can_serve_them(tmp_path, umask, mode):
+    store = LocalArtifactStore(tmp_path)
+    previous = os.umask(umask)
+    try:
+        store.put_bytes("daily/bot/bot_daily_2026-11-03.md", b"# report\n")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "daily/bot/bot_daily_2026-11-03.md").stat().st_mode) == mode

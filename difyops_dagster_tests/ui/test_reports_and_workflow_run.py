@@ -1,14 +1,18 @@
 """Reports and a workflow run through the UI in a real browser, on the same demo stack as test_browser.py.
 
-Reports: a backfill of the last closed Monday-to-Sunday week, launched with the `reports` group's "Materialize
-all" button and the partition selection dialog, succeeds for `workflow_logs`, `workflow_report_daily` (seven days)
-and `workflow_report_weekly` (one week); one day's partition page then shows that day's own numbers, its Markdown
-summary (in the "Show Markdown" dialog, with the chart drawn inline) and its chart file, and the CSV, Markdown,
-JSON and PNG files of every day and of the week are in the demo's local artifact store.
+Reports: a backfill of the last two closed Monday-to-Sunday weeks, launched with the `reports` group's
+"Materialize all" button and the partition selection dialog, succeeds for `workflow_logs`, `workflow_report_daily`
+(fourteen days, each run enriched with its run detail and node executions through the demo's console account)
+and `workflow_report_weekly` (two weeks); one day's partition page then shows that day's own numbers, its
+Markdown summary (in the "Show Markdown" dialog: the latency figures, the prompt/completion split, the token
+speed, the slowest node, the chart drawn inline, the per-node table) and its chart file; the second week's
+Markdown compares it with the first, with arrows; and the CSV, Markdown, JSON and PNG files of every day and
+week are in the demo's local artifact store.
 
 Workflow run: the Materialize button of `workflow_run_<demo app>` starts a run at once (no config needed); it
 succeeds and the asset's event of that run shows the status and the outputs of the Dify run.
-Screenshots: var/screenshots/reports-backfill.png, report-daily.png, workflow-run.png.
+Screenshots: var/screenshots/reports-backfill.png, report-daily.png, report-nodes.png, report-weekly.png,
+workflow-run.png.
 """
 
 from __future__ import annotations
@@ -48,16 +52,18 @@ def test_a_ui_backfill_publishes_the_reports_and_a_ui_workflow_run_shows_its_out
     assert settings.reports is not None and settings.workflows is not None
     assert settings.storage.kind == "local", "the demo's reports are expected in its local artifact store"
     artifacts = home.parent / settings.storage.local_dir / settings.reports.storage_prefix
-    # The last closed week: the stand-in's demo seed holds a month of log rows up to now, so every day has some.
-    week = weekly_partitions(settings.reports).get_last_partition_key()
-    assert week is not None, "no closed week since the demo's start_date"
-    days = days_of(report_window(weekly_partitions(settings.reports), week, "weekly"))
-    day = days[2]
+    # The last two closed weeks: the stand-in's demo seed holds a month of log rows up to now, so every day has some.
+    weekly = weekly_partitions(settings.reports)
+    weeks = weekly.get_partition_keys()[-2:]
+    assert len(weeks) == 2, "fewer than two closed weeks since the demo's start_date"
+    week_days = [days_of(report_window(weekly, week, "weekly")) for week in weeks]
+    days = week_days[0] + week_days[1]
+    day = week_days[1][2]
     report_app = settings.reports.apps[0].name
     workflow = settings.workflows.apps[0]
     workflow_asset = f"workflow_run_{workflow.name}"
     with chromium_page("failed-reports-and-workflow-run.png") as page:
-        # The backfill: every asset of the group, the week's days picked in the partition selection dialog.
+        # The backfill: every asset of the group, the two weeks' days picked in the partition selection dialog.
         page.goto(f"{url}/locations/difyops_dagster/asset-groups/reports", wait_until="load")
         skip_community_modal(page)
         for asset in REPORT_ASSETS:
@@ -112,7 +118,7 @@ def test_a_ui_backfill_publishes_the_reports_and_a_ui_workflow_run_shows_its_out
         settle(page)
         page.screenshot(path=str(SHOTS / "workflow-run.png"), full_page=True)
 
-        # The backfill's runs: one for the seven days of workflow_logs and the daily report, one for the week.
+        # The backfill's runs: one for the fourteen days of workflow_logs and the daily report, one for the weeks.
         done = wait_for(
             lambda: (b := instance.get_backfill(backfill.backfill_id)).status.value in FINISHED and b,
             "the backfill to finish",
@@ -129,8 +135,9 @@ def test_a_ui_backfill_publishes_the_reports_and_a_ui_workflow_run_shows_its_out
         settle(page)
         page.screenshot(path=str(SHOTS / "reports-backfill.png"), full_page=True)
 
-        # The files: CSV, Markdown, JSON and PNG for every day and for the week.
-        for kind, labels in (("daily", days), ("weekly", [f"{days[0]}_{days[-1]}"])):
+        # The files: CSV, Markdown, JSON and PNG for every day and for both weeks.
+        week_labels = [f"{d[0]}_{d[-1]}" for d in week_days]
+        for kind, labels in (("daily", days), ("weekly", week_labels)):
             for label in labels:
                 for fmt in FORMATS:
                     path = artifacts / kind / report_app / f"{report_app}_{kind}_{label}.{fmt}"
@@ -138,10 +145,20 @@ def test_a_ui_backfill_publishes_the_reports_and_a_ui_workflow_run_shows_its_out
         chart = artifacts / "daily" / report_app / f"{report_app}_daily_{day}.png"
         assert chart.read_bytes().startswith(b"\x89PNG")
         day_report = json.loads(chart.with_suffix(".json").read_text())["summary"]
-        week_report = json.loads(
-            (artifacts / "weekly" / report_app / f"{report_app}_weekly_{days[0]}_{days[-1]}.json").read_text()
-        )["summary"]
+        first_week, week_report = (
+            json.loads((artifacts / "weekly" / report_app / f"{report_app}_weekly_{label}.json").read_text())["summary"]
+            for label in week_labels
+        )
         assert 0 < day_report["totals"]["runs"] < week_report["totals"]["runs"]
+        totals = day_report["totals"]
+        assert totals["cost_runs"] == totals["detail_runs"] == totals["runs"], "every run of the day enriched"
+        assert totals["prompt_tokens"] > totals["completion_tokens"] > 0 and totals["completion_tokens_per_second"]
+        assert {n["node"] for n in day_report["nodes"]} == {"Start", "Knowledge Retrieval", "LLM", "End"}
+        assert first_week["week_over_week"] is None
+        assert [r["measure"] for r in week_report["week_over_week"]] == [
+            "runs", "failure rate", "latency p95", "tokens", "cost"
+        ]  # fmt: skip
+        assert all(r["change"][0] in "▲▼▶" for r in week_report["week_over_week"] if r["change"] != "n/a")
 
         # One day's partition: its own numbers (not the whole range's), its chart file, its Markdown with the chart.
         (daily_run,) = [r for r in runs if dg.AssetKey("workflow_report_daily") in (r.asset_selection or ())]
@@ -155,9 +172,31 @@ def test_a_ui_backfill_publishes_the_reports_and_a_ui_workflow_run_shows_its_out
         page.get_by_text("[Show Markdown]").first.click()
         markdown = page.get_by_role("dialog")
         markdown.get_by_text(f"Workflow report {report_app} daily {day}").first.wait_for()
+        for text in ("latency mean / p50 / p95 / p99 / max", "prompt", "completion tokens/s of model time",
+                     "slowest node"):  # fmt: skip
+            markdown.get_by_text(text).first.wait_for()
         image = markdown.get_by_role("img", name="runs and failure rate")
         image.wait_for()
         image.scroll_into_view_if_needed()
         page.wait_for_function("e => e.complete && e.naturalWidth > 0", arg=image.element_handle())
         settle(page)
         page.screenshot(path=str(SHOTS / "report-daily.png"))
+        nodes = markdown.get_by_role("heading", name="Nodes")
+        nodes.scroll_into_view_if_needed()
+        markdown.get_by_role("cell", name="Knowledge Retrieval").first.wait_for()
+        page.screenshot(path=str(SHOTS / "report-nodes.png"))
+        page.keyboard.press("Escape")
+
+        # The second week's Markdown: compared with the first, with arrows.
+        page.goto(f"{url}/assets/workflow_report_weekly?view=partitions&partition={weeks[1]}", wait_until="load")
+        wait_text(page, f"chart_{report_app}")
+        page.get_by_text("[Show Markdown]").first.click()
+        markdown = page.get_by_role("dialog")
+        markdown.get_by_text(
+            f"Workflow report {report_app} weekly {week_days[1][0]} to {week_days[1][-1]}"
+        ).first.wait_for()
+        compared = markdown.get_by_role("heading", name="Compared with the week before")
+        compared.wait_for()
+        compared.scroll_into_view_if_needed()
+        settle(page)
+        page.screenshot(path=str(SHOTS / "report-weekly.png"))

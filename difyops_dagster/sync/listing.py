@@ -6,6 +6,7 @@ ending in `/`) and the sync's own state object are not documents and are skipped
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,6 +16,19 @@ from difyops_dagster.sync.models import RejectedObject, SourceItem, SourceListin
 from difyops_dagster.sync.naming import document_name
 
 PREVIEW_ROWS = 200
+
+
+def listing_digest(sources: Iterable[SourceItem]) -> tuple[str, int]:
+    """Digest and count of the accepted objects (SHA-256 over key and fingerprint, in listing order, which S3
+    gives in key order). Every addition, change (the ETag moves, even at the same size) and deletion moves it;
+    rejected objects do not (they never reach a dataset). The sensor compares it between ticks, and each colour
+    change records the digest the colour was synced from."""
+    digest = hashlib.sha256()
+    count = 0
+    for source in sources:
+        digest.update(f"{source.source_key}\0{source.fingerprint}\n".encode())
+        count += 1
+    return digest.hexdigest(), count
 
 
 def rejection_reason(obj: S3Object, accepted_extensions: frozenset[str], max_bytes: int) -> str | None:

@@ -9,9 +9,7 @@ a bucket that returns to an earlier state (A -> B -> A) still gets its run. Whil
 sensor waits (cursor untouched) and looks again after it.
 """
 
-import hashlib
 import json
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import dagster as dg
@@ -19,21 +17,11 @@ from dagster_aws.s3 import S3Resource
 
 from difyops_dagster.sync.assets import list_source
 from difyops_dagster.sync.config import SyncSettings
-from difyops_dagster.sync.models import SourceItem
-from difyops_dagster.sync.runs import sync_run_in_flight
+from difyops_dagster.sync.listing import listing_digest
+from difyops_dagster.sync.runs import sync_run_in_flight, sync_target
 
 if TYPE_CHECKING:
     from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
-
-
-def listing_digest(sources: Iterable[SourceItem]) -> tuple[str, int]:
-    """Digest and count of the accepted objects; the fingerprint is `etag:size`."""
-    digest = hashlib.sha256()
-    count = 0
-    for source in sources:
-        digest.update(f"{source.source_key}\0{source.fingerprint}\n".encode())
-        count += 1
-    return digest.hexdigest(), count
 
 
 def read_cursor(cursor: str | None) -> dict | None:
@@ -56,7 +44,7 @@ def build_bucket_sensor(settings: SyncSettings, job: "UnresolvedAssetJobDefiniti
         "or deleted; skips (with the reason) when nothing changed or a sync is already running.",
     )
     def bucket_changed_sensor(context: dg.SensorEvaluationContext, s3: S3Resource):
-        running = sync_run_in_flight(context.instance)
+        running = sync_run_in_flight(context.instance, sync_target(settings.targets()), context.log.info)
         if running:
             return dg.SkipReason(f"sync run {running} is in flight; the bucket is looked at again after it")
         listing, _ = list_source(settings, s3.get_client())

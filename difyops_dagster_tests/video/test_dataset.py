@@ -29,7 +29,7 @@ def doc(doc_id: str, name: str, source_key: str | None, fingerprint: str | None 
 
 
 def test_a_document_name_is_readable_unique_and_safe_for_dify():
-    assert video_document_name("youtube:aaa", "Talk / part 1") == "Talk %2F part 1 [youtube:aaa].md"
+    assert video_document_name("youtube:aaa", "Talk / part 1") == "Talk \u2215 part 1 [youtube:aaa].md"
     assert video_document_name("generic:clip~1", None) == "generic:clip~1.md"
     long = video_document_name("youtube:aaa", "x" * 500)
     assert len(long) <= 200 and long.endswith("[youtube:aaa].md")

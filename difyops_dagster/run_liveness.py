@@ -83,7 +83,8 @@ def fail_dead_run(instance: dg.DagsterInstance, run: dg.DagsterRun, reason: str,
     """Mark `run` failed with `reason` in its own log, and free every pool slot it holds."""
     if not run.is_finished:
         instance.report_run_failed(run, f"difyops: marked failed because {reason}")
-    instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+    if instance.event_log_storage.supports_global_concurrency_limits:
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
     log(f"released dead run {run.run_id} ({run.job_name}): {reason}; its pool slots are free")
 
 
@@ -95,11 +96,12 @@ def release_dead_runs(instance: dg.DagsterInstance, pools: Iterable[str], log: L
     mine = dg.RunsFilter(statuses=LIVE_STATUSES, tags={WORKER_TAG: worker_identity()})
     candidates = {r.run_id: r for r in instance.get_runs(mine)}
     if instance.event_log_storage.supports_global_concurrency_limits:
-        holders = set()
+        holders: set[str] = set()
         for pool in pools:
             info = instance.event_log_storage.get_concurrency_info(pool)
             holders |= info.active_run_ids | {step.run_id for step in info.pending_steps}
-        for run in instance.get_runs(dg.RunsFilter(run_ids=list(holders - set(candidates)))) if holders else []:
+        others = sorted(holders - set(candidates))
+        for run in instance.get_runs(dg.RunsFilter(run_ids=others)) if others else []:
             candidates[run.run_id] = run
     released = []
     for run_id, run in candidates.items():

@@ -24,11 +24,14 @@ from typing import Any
 import dagster as dg
 from dagster_aws.s3 import S3Resource
 
+from difyops_dagster.dify.resource import DifyResource
 from difyops_dagster.run_liveness import record_worker
+from difyops_dagster.sync.apply import read_dataset
 from difyops_dagster.sync.assets import GROUP
 from difyops_dagster.sync.checks import GATE_CHECKS
 from difyops_dagster.sync.colour import ColourState, load_state, promote, release, rollback, save_state
 from difyops_dagster.sync.config import SyncSettings
+from difyops_dagster.sync.listing import dataset_digest
 from difyops_dagster.sync.metadata import table
 from difyops_dagster.sync.resources import SyncWebhookResource
 from difyops_dagster.sync.runs import COLOUR_POOL, ROLLBACK_JOB, sync_run_in_flight, sync_target
@@ -198,9 +201,14 @@ def build_rollback_job(settings: SyncSettings) -> dg.JobDefinition:
 
     @dg.op(name="rollback_active_colour", pool=COLOUR_POOL)
     def rollback_active_colour(
-        context: dg.OpExecutionContext, config: RollbackConfig, s3: S3Resource, sync_webhook: SyncWebhookResource
+        context: dg.OpExecutionContext,
+        config: RollbackConfig,
+        s3: S3Resource,
+        dify: DifyResource,
+        sync_webhook: SyncWebhookResource,
     ):
-        """Make the previous colour active again at once (nothing is uploaded) and hold promotion."""
+        """Make the previous colour active again at once (nothing is uploaded) and hold promotion, once its dataset
+        is seen to hold exactly what it served (a sync killed while writing it leaves it half-written)."""
         record_worker(context)
         _refuse_during_sync(context, settings)
         client = s3.get_client()
@@ -210,6 +218,16 @@ def build_rollback_job(settings: SyncSettings) -> dg.JobDefinition:
             new_state = rollback(state, dataset_ids, now, context.run.run_id, config.reason)
         except ValueError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from None
+        target = new_state.active or ""
+        if new_state.served_digest:
+            held = dataset_digest(read_dataset(dify.dataset_client(), dataset_ids[target]).documents)
+            if held != new_state.served_digest:
+                raise dg.Failure(
+                    description=f"{target} no longer holds what it served (a sync was interrupted while writing "
+                    f"it, or it was edited in Dify): rolling back to it would serve that. Let the next sync "
+                    f"repair it (it writes {target} and promotes it), then roll back from there.",
+                    allow_retries=False,
+                )
         save_state(client, settings.bucket, settings.state_key, new_state)
         payload = colour_change_payload("rolled_back", new_state, state, settings, now, context.run.run_id)
         delivery = sync_webhook.notify(payload)

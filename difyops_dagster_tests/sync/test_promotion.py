@@ -12,6 +12,7 @@ import uuid
 
 import dagster as dg
 import pytest
+import requests
 
 from difyops_dagster.sync.runs import TARGET_TAG, sync_target
 from difyops_dagster_tests.receivers import WebhookReceiver
@@ -81,6 +82,20 @@ def test_rollback_is_refused_while_a_sync_run_is_in_flight(world):
     )
     result = world.rollback()
     assert not result.success and world.active() == "green"
+
+
+def test_a_rollback_to_a_colour_that_no_longer_holds_what_it_served_is_refused(world):
+    """A sync killed while writing the standby leaves it half-written; rolling back to it would serve that."""
+    two_colours(world)
+    (doc,) = [d for d in world.documents(world.blue) if d["metadata"]["source_key"] == "a.md"]
+    headers = {"Authorization": f"Bearer {world.standin.dataset_key}"}
+    requests.delete(f"{world.standin.api_url}/datasets/{world.blue}/documents/{doc['id']}", headers=headers, timeout=30)
+
+    result = world.rollback()
+
+    assert not result.success and world.active() == "green" and world.state().hold is None
+    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert "blue no longer holds what it served" in failure.step_failure_data.error.message
 
 
 def test_a_rollback_holds_promotion_until_the_bucket_changes(world):

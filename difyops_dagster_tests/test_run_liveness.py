@@ -21,7 +21,7 @@ import psutil
 import pytest
 
 from difyops_dagster.run_liveness import WORKER_TAG, death_reason, release_dead_runs
-from difyops_dagster.sync.runs import SYNC_JOB, TARGET_TAG, sync_run_in_flight
+from difyops_dagster.sync.runs import SYNC_JOB, TARGET_TAG, pool_wait, sync_run_in_flight
 
 ROOT = Path(__file__).resolve().parents[1]
 POOL = "dify_writes"
@@ -72,6 +72,8 @@ def test_a_live_run_is_left_alone_and_a_killed_one_is_marked_failed_and_its_slot
         with dg.DagsterInstance.from_config(str(home)) as instance:
             assert death_reason(instance, instance.get_run_by_id(run_id)) is None
             assert release_dead_runs(instance, [POOL], said.append) == [] and holders(instance) == {run_id}
+            waits = pool_wait(instance, POOL, "another-run")
+            assert waits is not None and run_id in waits and "Deployment > Concurrency > dify_writes" in waits
     finally:
         kill_group(proc)
 
@@ -85,6 +87,7 @@ def test_a_live_run_is_left_alone_and_a_killed_one_is_marked_failed_and_its_slot
         logged = " ".join(e.message for e in instance.all_logs(run_id))
         assert "difyops: marked failed because none of its processes" in logged
         assert said and run_id in said[0] and "pool slots are free" in said[0]
+        assert pool_wait(instance, POOL, "another-run") is None
 
 
 @pytest.mark.slow

@@ -57,7 +57,7 @@ from difyops_dagster.sync.listing import classify_objects, listing_digest
 from difyops_dagster.sync.metadata import listing_metadata, plan_metadata, snapshot_metadata, sync_metadata
 from difyops_dagster.sync.models import DatasetSnapshot, SourceItem, SourceListing, SyncPlan
 from difyops_dagster.sync.plan import build_sync_plan
-from difyops_dagster.sync.runs import WRITE_POOL, sync_target, wait_for_earlier_syncs
+from difyops_dagster.sync.runs import WRITE_POOL, pool_wait, sync_target, wait_for_earlier_syncs
 from difyops_dagster.sync.verify import verify_dataset
 
 GROUP = "sync"
@@ -115,6 +115,9 @@ def build_sync_assets(settings: SyncSettings) -> list[dg.AssetsDefinition]:
         ended; its metadata says what this run will do with it."""
         record_worker(context)
         wait_for_earlier_syncs(context, target_tag)
+        blocked = pool_wait(context.instance, WRITE_POOL, context.run.run_id)
+        if blocked:
+            context.log.warning(blocked)
         location = f"s3://{settings.bucket}/{settings.prefix}"
         client = s3.get_client()
         try:

@@ -76,6 +76,21 @@ def sync_run_in_flight(instance: dg.DagsterInstance, target: str, log: Log, skip
     return records[0].dagster_run.run_id if records else None
 
 
+def pool_wait(instance: dg.DagsterInstance, pool: str, me: str) -> str | None:
+    """What a step of run `me` in `pool` will wait for, and how to free it, or None (the pool is free)."""
+    if not instance.event_log_storage.supports_global_concurrency_limits:
+        return None
+    info = instance.event_log_storage.get_concurrency_info(pool)
+    held = sorted({f"{s.run_id} ({s.step_key})" for s in info.claimed_slots if s.run_id != me})
+    if info.limit is None or len(held) < info.limit:
+        return None
+    return (
+        f"the {pool} pool (limit {info.limit}) is held by run {', '.join(held)}: the writing step waits for it. "
+        "A holder that died on this machine is released by the next sync; otherwise free the slot in the UI "
+        f"(Deployment > Concurrency > {pool}) or terminate that run."
+    )
+
+
 def wait_for_earlier_syncs(context: dg.OpExecutionContext, target: str) -> None:
     """Block until no sync of `target` created before this run is starting or running."""
     instance, me = context.instance, context.run.run_id

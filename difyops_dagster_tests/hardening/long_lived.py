@@ -85,6 +85,15 @@ class LongLivedSync:
         documents = dataset_documents(self.world.standin.admin, dataset)
         return exact_problems(documents, self.files, {k: document_name(k) for k in self.files})
 
+    def planned_writes(self, colour: str) -> int:
+        """The document writes a sync of `colour` needs: every file it lacks or holds another version of, and every
+        document of a file that is gone."""
+        dataset = {"blue": self.world.blue, "green": self.world.green}[colour]
+        held = {
+            d["metadata"].get("source_key"): d.get("text") for d in dataset_documents(self.world.standin.admin, dataset)
+        }
+        return sum(held.get(k) != body for k, body in self.files.items()) + sum(k not in self.files for k in held)
+
     def document_writes(self) -> int:
         """Document writes the stand-in received since its request log was cleared (metadata writes excluded)."""
         return len(self.world.writes())

@@ -9,13 +9,28 @@ from werkzeug.serving import make_server
 
 from dify_standin.app import Options, create_app
 from dify_standin.demo_seed import seed_demo
+from dify_standin.versions import DEFAULT_VERSION, parse_version
+
+
+def dify_version(text: str) -> str:
+    """argparse type: the text as given, once `parse_version` accepts it (else argparse names the option)."""
+    try:
+        parse_version(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m dify_standin", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5001)
-    parser.add_argument("--dify-version", default="1.13", help="Dify version to imitate (major.minor)")
+    parser.add_argument(
+        "--dify-version",
+        type=dify_version,
+        default=DEFAULT_VERSION,
+        help="Dify version to imitate: major.minor.patch (major.minor means .0), or 'newest'",
+    )
     parser.add_argument("--dataset-key", default="dataset-standin-key", help="the workspace's dataset API key")
     parser.add_argument("--indexing-seconds", type=float, default=0.0, help="time a document takes to index")
     parser.add_argument("--etl-type", choices=["dify", "Unstructured"], default="dify", help="accepted file types")

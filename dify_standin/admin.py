@@ -35,8 +35,12 @@ class StandinAdmin:
 
     def create_dataset(self, name: str, **fields: Any) -> dict:
         """A dataset as Dify renders it. Fields: `id`, `description`, `indexing_technique`, `process_rule`,
-        `doc_form`, `enable_api` (False: 403), `app_count` (> 0: delete is 409 dataset_in_use),
-        `built_in_field_enabled`, `metadata_fields` ({name: type}), `created_at`."""
+        `doc_form` (`text_model`, `hierarchical_model` = parent-child, `qa_model`: the form of a dataset made in
+        Dify's UI, fixed as if by its first document, so from 1.9.0 an upload without `doc_form` is refused),
+        `chunk_structure` (a knowledge-pipeline dataset's form, >= 1.9.0: an upload without `doc_form` gets it),
+        `enable_api` (False: 403), `app_count` (> 0: delete is 409 dataset_in_use), `built_in_field_enabled`,
+        `metadata_fields` ({name: type}), `created_at`, `data_source_type` (`upload_file`: as a dataset whose
+        documents were all deleted; a first document sets it anyway)."""
         return self._call("POST", "/datasets", {"name": name, **fields})
 
     def add_document(
@@ -54,7 +58,8 @@ class StandinAdmin:
         """Seed a document directly (as Dify lists it, plus `batch`). `indexing_status` pins it (waiting …
         indexing, paused, error; default completed); `metadata` {name: value} creates missing string fields and
         binds them; `created_at` (Unix seconds or ISO-8601) places it in the list order. Fields: `id`, `error`,
-        `archived`."""
+        `archived`, `doc_form` (default: the dataset's), `created_from` (`api` or `web`), `created_from_text`
+        (made by create-by-text: a `.txt` upload file)."""
         body = {"name": name, "text": text, "indexing_status": indexing_status, "enabled": enabled, **fields}
         if metadata is not None:
             body["metadata"] = metadata
@@ -161,3 +166,18 @@ class StandinAdmin:
     def expire_console_sessions(self, *, refresh: bool = False) -> None:
         """Every console access token stops working; refresh tokens still renew them unless `refresh`."""
         self._call("POST", "/console-sessions/expire", {"refresh": refresh})
+
+    # --- console apps (console_apps_admin.py) ---
+
+    def create_console_app(self, name: str, mode: str, **fields: Any) -> dict:
+        """A console app of `mode` (workflow, advanced-chat, chat, completion, agent-chat). Fields: `id`,
+        `description`, `dataset_ids` (the datasets of its default knowledge node or context), `graph`,
+        `features`, `environment_variables`, `conversation_variables`, `model_config`, `published` (default
+        True: workflow modes get a published copy of the draft), `draft` (False: a workflow app with no draft
+        yet). Returns `{id, name, mode, hash, workflow_id}`."""
+        return self._call("POST", "/console-apps", {"name": name, "mode": mode, **fields})
+
+    def console_app(self, app_id: str) -> dict:
+        """The app as stored: `draft` (unmasked, with `hash`), `published` copies, `workflow_id`,
+        `model_config` (current) and `model_config_count`."""
+        return self._call("GET", f"/console-apps/{app_id}")

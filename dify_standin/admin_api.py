@@ -16,6 +16,7 @@ from flask import Blueprint, current_app, jsonify, request
 from dify_standin.errors import invalid_param, not_found
 from dify_standin.knowledge_json import dataset_json, document_json
 from dify_standin.state import STAGES, Dataset, Document, MetadataField, Store, new_batch, new_id
+from dify_standin.uploads import DOC_FORMS
 
 bp = Blueprint("admin", __name__, url_prefix="/_standin")
 
@@ -75,7 +76,9 @@ def _seed_document(dataset: Dataset, spec: dict, now: float) -> Document:
         forced_status=None if status in ("completed", "error") else status,
         enabled=bool(spec.get("enabled", True)),
         archived=bool(spec.get("archived", False)),
-        doc_form=dataset.doc_form or "text_model",
+        doc_form=_form_arg(spec, "doc_form") or dataset.doc_form or "text_model",
+        created_from_text=bool(spec.get("created_from_text", False)),
+        created_from=str(spec.get("created_from") or "api"),
     )
     for name, value in (spec.get("metadata") or {}).items():
         document.metadata[name] = value
@@ -84,9 +87,16 @@ def _seed_document(dataset: Dataset, spec: dict, now: float) -> Document:
     return document
 
 
+def _form_arg(body: dict, key: str) -> str | None:
+    value = body.get(key)
+    if value is not None and value not in DOC_FORMS:
+        raise invalid_param(f"{key} must be one of {', '.join(DOC_FORMS)}")
+    return value
+
+
 @bp.get("/health")
 def health():
-    return jsonify({"status": "ok", "dify_version": current_app.config["OPTIONS"].dify_version})
+    return jsonify({"status": "ok", "dify_version": current_app.config["BEHAVIOUR"].label})
 
 
 @bp.post("/reset")
@@ -107,10 +117,12 @@ def create_dataset():
         description=str(body.get("description", "")),
         indexing_technique=body.get("indexing_technique"),
         process_rule=body.get("process_rule"),
-        chunk_structure=body.get("doc_form"),
+        chunk_structure=_form_arg(body, "chunk_structure"),
+        form=_form_arg(body, "doc_form"),
         enable_api=bool(body.get("enable_api", True)),
         app_count=int(body.get("app_count", 0)),
         built_in_field_enabled=bool(body.get("built_in_field_enabled", False)),
+        data_source_type=body.get("data_source_type"),
         created_at=_timestamp(body["created_at"]) if body.get("created_at") is not None else time.time(),
     )
     with _store().lock:

@@ -1,25 +1,35 @@
 """The slice of Dify's console API that reports need: login, token refresh, the node executions of a run.
 
-- < 1.0: tokens in the body; a wrong password is 400 `email_or_password_mismatch`.
-- 1.0 - 1.8: tokens in the body; a wrong password is 401 `authentication_failed`. Later calls send
-  `Authorization: Bearer <access_token>`; `POST /refresh-token` takes `{"refresh_token"}` in the body.
-- >= 1.9: `{"result":"success"}` and cookies `access_token`, `refresh_token` (HttpOnly), `csrf_token`; later calls
-  send the cookies and `X-CSRF-Token`; the refresh reads the `refresh_token` cookie and sets new cookies.
+Versions (versions.py; the recordings in shared/dify-recordings/<version>/console_* show each):
+- <= 1.9.1: the login answers the token pair in the body; later calls send `Authorization: Bearer
+  <access_token>` (cookies are ignored); `POST /refresh-token` takes `{"refresh_token"}` as JSON.
+- >= 1.9.2: `{"result":"success"}` and cookies `access_token`, `refresh_token` (HttpOnly), `csrf_token`; later
+  calls send the cookies and `X-CSRF-Token` (`libs/token.check_csrf_token`: equal to the cookie and of the same
+  session, else 401 `CSRF token is missing or invalid.`, also for a bearer); the refresh reads the cookie.
+- >= 1.11.2: the login's `password` is base64-encoded (`@decrypt_password_field`, `FieldEncryption.decrypt_field`
+  = `base64.b64decode`); one that does not decode is 401 `authentication_failed` `Invalid encrypted data`.
+- A wrong password / unknown e-mail: 400 `email_or_password_mismatch` / 400 `account_not_found` before 1.8.0,
+  401 `authentication_failed` `Invalid email or password.` for both from 1.8.0 (dify PR #24324).
+- Every 401 raised as an error carries `WWW-Authenticate: Bearer realm="api"` from 1.8.0 (flask-restx); the
+  refresh's own `{"result":"fail"}` 401s are plain answers and carry none.
 
-From 1.9 every authenticated call checks that `X-CSRF-Token` equals the `csrf_token` cookie and belongs to the
-session (`libs/token.check_csrf_token`), else 401 `CSRF token is missing or invalid.` A refresh rotates both
-tokens; `/_standin/console-sessions/expire` makes every access token stale so that clients' renewal is testable.
+A refresh rotates both tokens; `/_standin/console-sessions/expire` makes every access token stale so that
+clients' renewal is testable.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import secrets
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from dify_standin.errors import DifyHTTPError
-from dify_standin.workflow_engine import derive_nodes, end_user_id
+from dify_standin.errors import DifyHTTPError, PlainAnswer
+from dify_standin.versions import Behaviour
+from dify_standin.workflow_engine import derive_nodes
 from dify_standin.workflow_logs import account_json
+from dify_standin.workflow_shapes import end_user_json, node_executions_json
 from dify_standin.workflow_store import ConsoleSession, WorkflowStore
 
 bp = Blueprint("console", __name__, url_prefix="/console/api")
@@ -31,12 +41,18 @@ def _store() -> WorkflowStore:
     return current_app.config["WORKFLOWS"]
 
 
-def _version() -> tuple[int, int]:
-    return current_app.config["BEHAVIOUR"].version
+def _behaviour() -> Behaviour:
+    return current_app.config["BEHAVIOUR"]
 
 
 def _cookie_login() -> bool:
-    return current_app.config["BEHAVIOUR"].cookie_login
+    return _behaviour().cookie_login
+
+
+def _unauthorized(code: str, message: str) -> DifyHTTPError:
+    """A 401 raised through Dify's handler: flask-restx (>= 1.8.0) adds the `WWW-Authenticate` header."""
+    headers = {"WWW-Authenticate": 'Bearer realm="api"'} if _behaviour().www_authenticate else {}
+    return DifyHTTPError(401, code, message, headers)
 
 
 def _new_session(email: str) -> ConsoleSession:
@@ -48,7 +64,9 @@ def _new_session(email: str) -> ConsoleSession:
     return session
 
 
-def _answer(session: ConsoleSession) -> Response:
+def _answer(session: ConsoleSession, *, refreshed: bool = False) -> Response:
+    """The token pair in the body (<= 1.9.1), or the cookies: the login sets `access_token`, `refresh_token`,
+    `csrf_token`, the refresh `csrf_token` first (the order recorded from 1.9.2)."""
     if not _cookie_login():
         return jsonify(
             {
@@ -57,39 +75,71 @@ def _answer(session: ConsoleSession) -> Response:
             }
         )
     response = jsonify({"result": "success"})
+    if refreshed:
+        response.set_cookie("csrf_token", session.csrf_token, samesite="Lax", max_age=ACCESS_TOKEN_MINUTES * 60)
     response.set_cookie(
         "access_token", session.access_token, httponly=True, samesite="Lax", max_age=ACCESS_TOKEN_MINUTES * 60
     )
     response.set_cookie("refresh_token", session.refresh_token, httponly=True, samesite="Lax", max_age=30 * 86400)
-    response.set_cookie("csrf_token", session.csrf_token, samesite="Lax", max_age=ACCESS_TOKEN_MINUTES * 60)
+    if not refreshed:
+        response.set_cookie("csrf_token", session.csrf_token, samesite="Lax", max_age=ACCESS_TOKEN_MINUTES * 60)
     return response
+
+
+def decoded_password(sent: object) -> str:
+    """From 1.11.2 the login decodes the field first (`base64.b64decode(...).decode()`); a failure is a 401."""
+    text = str(sent or "")
+    if not _behaviour().base64_password:
+        return text
+    try:
+        return base64.b64decode(text).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise _unauthorized("authentication_failed", "Invalid encrypted data") from None
 
 
 @bp.post("/login")
 def login():
     body = request.get_json(silent=True) or {}
-    email, password = body.get("email"), body.get("password")
+    email = body.get("email")
+    password = decoded_password(body.get("password"))
     store = _store()
     with store.lock:
-        known = bool(email) and store.console_accounts.get(email) == password
-    if not known:
-        if _version() < (1, 0):
-            raise DifyHTTPError(400, "email_or_password_mismatch", "The email or password is mismatched.")
-        raise DifyHTTPError(401, "authentication_failed", "Invalid email or password.")
+        stored = store.console_accounts.get(email) if email else None
+    if stored is None or stored != password:
+        if _behaviour().login_failure_401:
+            raise _unauthorized("authentication_failed", "Invalid email or password.")
+        if stored is None:
+            raise DifyHTTPError(400, "account_not_found", "Account not found.")
+        raise DifyHTTPError(400, "email_or_password_mismatch", "The email or password is mismatched.")
     return _answer(_new_session(email))
+
+
+def _body_refresh_token() -> str:
+    """<= 1.9.1: reqparse `refresh_token` required in the JSON body. Without a JSON body flask-restful (< 1.8.0)
+    answers werkzeug's 415, flask-restx its own validation body (no `code`, no `status`)."""
+    body = request.get_json(silent=True)
+    token = body.get("refresh_token") if isinstance(body, dict) else None
+    if token:
+        return str(token)
+    if not _behaviour().restx and not request.is_json:
+        raise DifyHTTPError(
+            415,
+            "unsupported_media_type",
+            "Did not attempt to load JSON data because the request Content-Type was not 'application/json'.",
+        )
+    missing = {"errors": {"refresh_token": "Missing required parameter in the JSON body"}}
+    raise PlainAnswer({**missing, "message": "Input payload validation failed"}, 400)
 
 
 @bp.post("/refresh-token")
 def refresh_token():
-    """Up to 1.8 the token is in the body (errors: 401 `{"result":"fail","data":…}`); from 1.9 in the cookie."""
+    """Up to 1.9.1 the token is in the body (errors: 401 `{"result":"fail","data":…}`); from 1.9.2 in the cookie."""
     if _cookie_login():
         token = request.cookies.get("refresh_token")
         if not token:
             return jsonify({"result": "fail", "message": "No refresh token provided"}), 401
     else:
-        token = (request.get_json(silent=True) or {}).get("refresh_token")
-        if not token:
-            raise DifyHTTPError(400, "invalid_param", "refresh_token: Missing required parameter in the JSON body")
+        token = _body_refresh_token()
     store = _store()
     with store.lock:
         old = store.refresh_tokens.pop(token, None)
@@ -98,22 +148,33 @@ def refresh_token():
     if old is None:
         key = "message" if _cookie_login() else "data"
         return jsonify({"result": "fail", key: "Invalid refresh token"}), 401
-    return _answer(_new_session(old.email))
+    return _answer(_new_session(old.email), refreshed=True)
+
+
+def _bearer() -> str | None:
+    """The bearer token, if any. Up to 1.9.1 a header without a token (`Bearer `, which arrives as `Bearer`) is
+    refused as malformed (`libs/login` `_get_user` splits it); from 1.9.2 it just names no session."""
+    header = request.headers.get("Authorization", "").strip()
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if not _cookie_login() and (not token.strip() or scheme.lower() != "bearer"):
+        raise _unauthorized("unauthorized", "Invalid Authorization header format. Expected 'Bearer <api-key>' format.")
+    return token.strip() if scheme.lower() == "bearer" else None
 
 
 def _account() -> str:
-    """The logged-in e-mail, or 401 as Dify's `login_required` (+ `check_csrf_token` from 1.9) answers."""
-    header = request.headers.get("Authorization", "")
-    bearer = header.split(None, 1)[1] if header.lower().startswith("bearer ") else None
+    """The logged-in e-mail, or 401 as Dify's `login_required` (+ `check_csrf_token` from 1.9.2) answers."""
+    bearer = _bearer()
     token = (request.cookies.get("access_token") or bearer) if _cookie_login() else bearer
     with _store().lock:
         session = _store().sessions.get(token or "")
     if session is None:
-        raise DifyHTTPError(401, "unauthorized", "Invalid Authorization token.")
+        raise _unauthorized("unauthorized", "Invalid Authorization token.")
     if _cookie_login():
         csrf = request.headers.get("X-CSRF-Token")
         if not csrf or csrf != request.cookies.get("csrf_token") or csrf != session.csrf_token:
-            raise DifyHTTPError(401, "unauthorized", "CSRF token is missing or invalid.")
+            raise _unauthorized("unauthorized", "CSRF token is missing or invalid.")
     return session.email
 
 
@@ -133,11 +194,6 @@ def node_executions(app_id: str, run_id: str):
     creator = {
         "created_by_role": "account" if run.account_email else "end_user",
         "created_by_account": account_json(run.account_email) if run.account_email else None,
-        "created_by_end_user": None
-        if run.account_email
-        else {"id": end_user_id(run.app_id, run.session_id or ""), "session_id": run.session_id},
+        "created_by_end_user": None if run.account_email else end_user_json(run, _behaviour()),
     }
-    for record in records:
-        record.setdefault("status", "running")
-        record.update(creator, inputs_truncated=False, outputs_truncated=False, process_data_truncated=False)
-    return jsonify({"data": records})
+    return jsonify({"data": node_executions_json(records, run, _behaviour(), creator)})

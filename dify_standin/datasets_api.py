@@ -14,9 +14,11 @@ from dify_standin.knowledge import behaviour, dataset_or_404, json_body, now, pa
 from dify_standin.knowledge_json import dataset_json
 from dify_standin.state import Dataset, new_id
 from dify_standin.uploads import TECHNIQUES
+from dify_standin.validation import DatasetCreatePayload, check_body
 
 bp = Blueprint("datasets", __name__, url_prefix="/v1")
 
+NAME_HELP = "type is required. Name must be between 1 to 40 characters."  # the reqparse help of `name`
 PERMISSIONS = ("only_me", "all_team_members", "partial_members")
 PATCHABLE = (
     "name",
@@ -66,7 +68,14 @@ def list_datasets():
 @bp.post("/datasets")
 def create_dataset():
     body = json_body()
-    body.setdefault("name", "")
+    check_body(
+        behaviour(),
+        DatasetCreatePayload,
+        body,
+        "name",
+        restful=NAME_HELP,
+        restx=f"{NAME_HELP} Missing required parameter in the JSON body or the post body or the query string",
+    )
     _check_fields(body)
     with store().lock:
         if _name_taken(body["name"]):
@@ -83,7 +92,7 @@ def create_dataset():
             created_at=now(),
         )
         store().datasets[dataset.id] = dataset
-        return jsonify(dataset_json(dataset, behaviour()))
+        return jsonify(dataset_json(dataset, behaviour(), listed=False))
 
 
 @bp.get("/datasets/<uuid:dataset_id>")
@@ -105,7 +114,7 @@ def patch_dataset(dataset_id):
             if key in body:
                 setattr(dataset, key, body[key])
         dataset.updated_at = now()
-        return jsonify(dataset_json(dataset, behaviour()))
+        return jsonify(dataset_json(dataset, behaviour(), listed=False))
 
 
 @bp.delete("/datasets/<uuid:dataset_id>")

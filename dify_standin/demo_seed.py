@@ -1,7 +1,8 @@
 """What `--demo` seeds: the datasets and workflow app the README's quick start uses.
 
 Fixed ids and keys so that `config/demo.yaml` can name them: two datasets `kb-blue` / `kb-green`, one for
-videos, and a workflow app `summarize` (key `app-demo-summarize`) with a month of log rows for reports.
+videos, a workflow app `summarize` (key `app-demo-summarize`) with a month of log rows for reports, and a
+console chatflow `support-chat` whose knowledge-retrieval node reads `kb-blue` (the app a promotion rebinds).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import time
 
 from flask import Flask
 
+from dify_standin.console_app_seed import register_console_app
 from dify_standin.state import Dataset
 from dify_standin.workflow_admin import register_app
 from dify_standin.workflow_logs import generate_runs
@@ -21,6 +23,7 @@ DEMO_DATASETS = {
 }
 DEMO_APP_ID = "a9900000-0000-4000-8000-000000000001"
 DEMO_APP_KEY = "app-demo-summarize"
+DEMO_CHATFLOW_ID = "a9900000-0000-4000-8000-000000000002"
 
 
 def seed_demo(app: Flask) -> None:
@@ -59,3 +62,12 @@ def seed_demo(app: Flask) -> None:
     )
     month = {"count": 3000, "start": time.time() - 31 * 86400, "end": time.time() - 60, "failure_rate": 0.06}
     app.config["WORKFLOWS"].add_runs(generate_runs(summarize, {**month, "users": 40, "seed": 2026}))
+    register_console_app(
+        app.config["CONSOLE_APPS"],
+        {
+            "id": DEMO_CHATFLOW_ID,
+            "name": "support-chat",
+            "mode": "advanced-chat",
+            "dataset_ids": [DEMO_DATASETS["kb-blue"]],
+        },
+    )

@@ -3,7 +3,9 @@
 The quirks a sync meets are kept: `has_more = len(data) == limit` (wrong at exact multiples and above 100),
 `keyword` as an unescaped, case-sensitive SQL `LIKE %kw%`, upsert by name on create (an *enabled* same-named
 document is reused: same id, new file, new batch, back to `waiting`) unless `duplicate: false`, updates only
-while `available` (the update keeps the document's batch and re-indexes it), deletes refused while indexing.
+while `available` (the update keeps the document's batch and re-indexes it), a `doc_form` that differs from the
+dataset's refused from 1.9.0 (`uploads.document_form`), deletes never refused for indexing (`DocumentService.
+delete_document` has no status check in any 1.x; recorded on 1.7.2-1.13.2 during `parsing` / `splitting`).
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ import re
 
 from flask import Blueprint, Response, jsonify, request
 
-from dify_standin.errors import DifyHTTPError, invalid_param, not_found
+from dify_standin.errors import DifyCrash, DifyHTTPError, invalid_param, not_found
 from dify_standin.knowledge import (
     behaviour,
+    dataset_for_write,
     dataset_or_404,
     document_or_404,
     forbidden_method,
@@ -28,14 +31,17 @@ from dify_standin.knowledge_json import document_detail_json, document_json, ind
 from dify_standin.state import BUSY_STATUSES, Dataset, Document, new_batch, new_id
 from dify_standin.uploads import (
     MAX_SEGMENT_TOKENS,
+    allowed_extensions,
     check_file,
     check_options,
     check_process_rule,
+    document_form,
     parse_data_field,
     segment_tokens,
     stored_file_name,
     stored_text_name,
 )
+from dify_standin.validation import KnowledgeConfig, pydantic_error
 
 bp = Blueprint("documents", __name__, url_prefix="/v1")
 
@@ -108,13 +114,13 @@ def _apply_process_rule(dataset: Dataset, body: dict) -> dict | None:
 def _save(dataset: Dataset, name: str, content: bytes, body: dict, *, duplicate: bool, text: bool) -> Document:
     """`DocumentService.save_document_with_dataset_id` for one upload, under the dataset lock (so concurrent
     same-name uploads end as one document, the later call winning)."""
-    check_options(body, dataset_technique=dataset.indexing_technique, dataset_form=dataset.doc_form)
+    check_options(body, dataset_technique=dataset.indexing_technique)
     sent = "process_rule" in body
     if (sent and not body["process_rule"]) or (not sent and dataset.process_rule is None):
         raise invalid_param("process_rule is required.")
+    form = _form(dataset, body)
     rule = _apply_process_rule(dataset, body)
     dataset.indexing_technique = dataset.indexing_technique or body.get("indexing_technique")
-    form = body.get("doc_form") or dataset.doc_form or "text_model"
     at = now()
     batch = new_batch(at)
     failure = _indexing_failure(name, rule)
@@ -146,6 +152,19 @@ def _save(dataset: Dataset, name: str, content: bytes, body: dict, *, duplicate:
     return document
 
 
+def _form(dataset: Dataset, body: dict) -> str:
+    return document_form(
+        body.get("doc_form"),
+        dataset_form=dataset.doc_form,
+        chunk_structure=dataset.chunk_structure,
+        checked=behaviour().doc_form_check,
+    )
+
+
+def _allowed() -> frozenset[str]:
+    return allowed_extensions(unstructured=options().etl_type == "Unstructured", version=behaviour().version)
+
+
 def _upload():
     """The one `file` part: Dify's 400s for none, several, or one without a filename."""
     files = request.files.getlist("file")
@@ -159,7 +178,10 @@ def _upload():
 
 
 def _created(dataset: Dataset, document: Document) -> Response:
-    return jsonify({"document": document_json(dataset, document, now(), behaviour()), "batch": document.batch})
+    """A new document has counted nothing yet (`fresh`); a reused or updated one answers its row's old counts."""
+    fresh = document.created_at == document.updated_at
+    data = document_json(dataset, document, now(), behaviour(), fresh=fresh)
+    return jsonify({"document": data, "batch": document.batch})
 
 
 @bp.post(DS + "/document/create-by-file")
@@ -167,7 +189,7 @@ def _created(dataset: Dataset, document: Document) -> Response:
 def create_by_file(dataset_id):
     body = parse_data_field(request.form.get("data"))
     with store().lock:
-        dataset = dataset_or_404(dataset_id)
+        dataset = dataset_for_write(dataset_id)
         if not dataset.indexing_technique and not body.get("indexing_technique"):
             raise invalid_param("indexing_technique is required.")
     upload = _upload()
@@ -175,8 +197,7 @@ def create_by_file(dataset_id):
         raise DifyHTTPError(400, "no_file_uploaded", "Please upload your file.")
     content = upload.read()
     name = stored_file_name(upload.filename)
-    unstructured = options().etl_type == "Unstructured"
-    check_file(name, len(content), limit=store().upload_limit, unstructured=unstructured, updating=False)
+    check_file(name, len(content), limit=store().upload_limit, allowed=_allowed(), updating=False)
     with store().lock:
         dataset = dataset_or_404(dataset_id)
         document = _save(dataset, name, content, body, duplicate=body.get("duplicate", True) is not False, text=False)
@@ -193,12 +214,39 @@ def create_by_text(dataset_id):
     if not isinstance(text, str):
         raise invalid_param("text is required.")
     with store().lock:
-        dataset = dataset_or_404(dataset_id)
+        dataset = dataset_for_write(dataset_id)
         if not dataset.indexing_technique and not body.get("indexing_technique"):
             raise invalid_param("indexing_technique is required.")
+        _check_knowledge_config(body, name, text)
         options_ = {k: v for k, v in body.items() if k != "duplicate"}  # the text route cannot turn upsert off
+        if not options_.get("process_rule") and dataset.process_rule is None:
+            options_["process_rule"] = _first_text_rule()
         document = _save(dataset, stored_text_name(name), text.encode(), options_, duplicate=True, text=True)
         return _created(dataset, document)
+
+
+def _first_text_rule() -> dict:
+    """The first document of a dataset, by text and without `process_rule`: Dify up to 1.11.0 dereferences the
+    missing rule and answers 500; from 1.11.1 it takes the automatic rule (shared/dify-api.md §10)."""
+    if not behaviour().text_default_process_rule:
+        raise DifyCrash
+    return {"mode": "automatic"}
+
+
+def _check_knowledge_config(body: dict, name: str, text: str) -> None:
+    """The text route builds `KnowledgeConfig` from the request without the dataset's technique (the file route
+    fills it in), so a create-by-text without `indexing_technique` fails even in a dataset that has one
+    (recorded on every version): before 1.10.0 reqparse passes None (`literal_error`), from 1.10.0 the payload
+    lacks the key (`missing`, the payload and its `data_source` quoted)."""
+    if behaviour().pydantic_validation:
+        rest = {k: v for k, v in body.items() if k not in ("name", "text")}
+        files = {"data_source_type": "upload_file", "file_info_list": {"file_ids": [new_id()]}}
+        data = {"name": name, "text": text, **rest, "data_source": {"type": "upload_file", "info_list": files}}
+    else:
+        data = {"indexing_technique": body.get("indexing_technique")}
+    refused = pydantic_error(KnowledgeConfig, data, behaviour())
+    if refused is not None:
+        raise refused
 
 
 # ---------------------------------------------------------------- update
@@ -208,7 +256,8 @@ def _update(dataset_id, document_id, body: dict, *, name: str | None, content: b
     """`update_document_with_dataset_id`: only an available document; a new file renames it (a `name` sent
     wins), and the document goes back to `waiting` under its existing batch."""
     with store().lock:
-        dataset = dataset_or_404(dataset_id)
+        dataset = dataset_for_write(dataset_id)
+        form = _form(dataset, body)
         document = document_or_404(dataset, document_id, "Document not found")
         at = now()
         if document.display_status(at) != "available":
@@ -225,7 +274,7 @@ def _update(dataset_id, document_id, body: dict, *, name: str | None, content: b
             document.created_from_text, upload_file_id = text, new_id()
         document.replace_content(content, document.batch, at, store().indexing_seconds, failure)
         document.upload_file_id = upload_file_id
-        document.doc_form = body.get("doc_form") or document.doc_form
+        document.doc_form = form
         return _created(dataset, document)
 
 
@@ -236,8 +285,7 @@ def _update_by_file(dataset_id, document_id) -> Response:
     if upload is not None:
         content = upload.read()
         name = stored_file_name(upload.filename)
-        unstructured = options().etl_type == "Unstructured"
-        check_file(name, len(content), limit=store().upload_limit, unstructured=unstructured, updating=True)
+        check_file(name, len(content), limit=store().upload_limit, allowed=_allowed(), updating=True)
     return _update(dataset_id, document_id, body, name=name, content=content, text=False)
 
 
@@ -275,25 +323,26 @@ def update_by_text(dataset_id, document_id):
 @bp.delete(DOC)
 def delete_document(dataset_id, document_id):
     with store().lock:
-        dataset = dataset_or_404(dataset_id)
+        dataset = dataset_for_write(dataset_id)
         document = document_or_404(dataset, document_id)
         # Dify's service_api/dataset/document.py `DocumentApi.delete` (every 1.x, e.g. 1.13.2): "403 if document
         # is archived: if DocumentService.check_archived(document): raise ArchivedDocumentImmutableError()".
         if document.archived:
             raise DifyHTTPError(403, "archived_document_immutable", "The archived document is not editable.")
-        if document.indexing_status(now()) in BUSY_STATUSES:
-            raise DifyHTTPError(400, "document_indexing", "Cannot delete document during indexing.")
         dataset.remove(document)
     style = behaviour().delete_style
     if style == "result":
         return jsonify({"result": "success"})
     if style == "body204":
         return Response("204\n", status=200, mimetype="application/json")
-    return Response(status=204)
+    return Response(status=204, mimetype="application/json")
 
 
 @bp.get(DOC)
 def get_document(dataset_id, document_id):
+    """The detail route came in 1.5.1; before, the URL served only DELETE (so a GET is a 405)."""
+    if not behaviour().has_document_detail:
+        raise forbidden_method()
     mode = request.args.get("metadata", "all")
     if mode not in ("all", "only", "without"):
         raise DifyHTTPError(400, "invalid_metadata", f"Invalid metadata value: {mode}")

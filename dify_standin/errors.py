@@ -30,6 +30,23 @@ class DifyHTTPError(Exception):
         return error_response(self.status, self.code, self.message, self.headers)
 
 
+class PlainAnswer(Exception):
+    """An error answer that is not Dify's envelope (flask-restx's reqparse `{"errors", "message"}` 400s)."""
+
+    def __init__(self, body: dict, status: int):
+        super().__init__(str(body))
+        self.body = body
+        self.status = status
+
+    def response(self) -> Response:
+        return Response(json.dumps(self.body, ensure_ascii=False), status=self.status, mimetype="application/json")
+
+
+class DifyCrash(Exception):
+    """Where real Dify crashes (an exception its handler does not know): answered as its 500, not logged as a
+    stand-in bug."""
+
+
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
     body: dict[str, object] = {"code": code, "message": message, "status": status}
     if has_app_context() and not current_app.config["BEHAVIOUR"].envelope_status:
@@ -37,6 +54,15 @@ def error_response(status: int, code: str, message: str, headers: dict[str, str]
     response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json")
     response.headers.update(headers or {})
     return response
+
+
+def internal_server_error() -> Response:
+    """Dify's answer to an exception it did not expect (a crash): `{"message": "Internal Server Error", "code":
+    "unknown"}`, plus `status` under flask-restx (recorded: no `status` on 1.7.2, `status: 500` from 1.9.1)."""
+    body: dict[str, object] = {"message": "Internal Server Error", "code": "unknown"}
+    if not has_app_context() or current_app.config["BEHAVIOUR"].restx:
+        body["status"] = 500
+    return Response(json.dumps(body), status=500, mimetype="application/json")
 
 
 def snake_case(name: str) -> str:
@@ -53,8 +79,16 @@ def invalid_param(message: str) -> DifyHTTPError:
     return DifyHTTPError(400, "invalid_param", message)
 
 
+class NotFound(DifyHTTPError):
+    """werkzeug's NotFound raised inside a route: under flask-restx (>= 1.8.0) its message gains the "did you
+    mean" help (`app.py` adds it), Dify's own 404 errors (`app_not_found`) do not."""
+
+    def __init__(self, message: str):
+        super().__init__(404, "not_found", message)
+
+
 def not_found(message: str) -> DifyHTTPError:
-    return DifyHTTPError(404, "not_found", message)
+    return NotFound(message)
 
 
 def forbidden(message: str) -> DifyHTTPError:

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import current_app, request
 
-from dify_standin.errors import DifyHTTPError, forbidden, not_found
+from dify_standin.errors import DifyHTTPError, forbidden, invalid_param, not_found
 from dify_standin.state import Dataset, Document, Store
 from dify_standin.versions import Behaviour
 
@@ -37,6 +37,14 @@ def dataset_or_404(dataset_id: object) -> Dataset:
     if not dataset.enable_api:
         raise forbidden("Dataset api access is not enabled.")
     return dataset
+
+
+def dataset_for_write(dataset_id: object) -> Dataset:
+    """The document create / update / delete controllers looked the dataset up themselves before 1.9.0 and
+    `raise ValueError("Dataset does not exist.")` (400; recorded on 1.7.2), later the token decorator's 404."""
+    if not behaviour().delete_unknown_dataset_404 and store().datasets.get(str(dataset_id)) is None:
+        raise invalid_param("Dataset does not exist.")
+    return dataset_or_404(dataset_id)
 
 
 def document_or_404(dataset: Dataset, document_id: object, message: str = "Document Not Exists.") -> Document:

@@ -2,7 +2,10 @@
 
 Modelled on `MetadataService`: a document's values live in its `doc_metadata` keyed by field *name*, and a
 binding per field id says which fields the document lists. Each write replaces all of a document's values and
-bindings unless the version knows `partial_update` (>= 1.9) and the operation sets it. Values are not
+bindings unless the version knows `partial_update` (>= 1.10.1) and the operation sets it. The write answers the
+bare JSON number `200` on 1.1.0-1.8.x (`DocumentMetadataEditServiceApi.post` ended `return 200`) and
+`{"result":"success"}` from 1.9.0; a document id the dataset lacks is skipped silently before 1.13.0 and refused
+with 400 `Document not found.` from 1.13.0. Values are not
 type-checked and ids are not checked against names (a wrong pair lists the field with a null value). Writes to
 one document are serialised by a per-document lock: a concurrent write gets 400 "Another document metadata
 operation is running…", and, as in Dify, the refused call's cleanup releases the lock too. Admin
@@ -19,6 +22,13 @@ from dify_standin.errors import invalid_param
 from dify_standin.knowledge import behaviour, dataset_or_404, json_body, now, store
 from dify_standin.knowledge_json import BUILT_IN_FIELDS
 from dify_standin.state import OWNER_NAME, Dataset, Document, MetadataField, new_id
+from dify_standin.validation import (
+    MISSING_IN_JSON,
+    MetadataArgs,
+    MetadataOperationData,
+    pydantic_error,
+    reqparse_error,
+)
 
 bp = Blueprint("metadata", __name__, url_prefix="/v1")
 
@@ -53,9 +63,14 @@ def _field_json(field: MetadataField | None) -> dict:
 @bp.post(DS + "/metadata")
 def create_field(dataset_id):
     body = json_body()
-    name, kind = body.get("name"), body.get("type")
-    if not isinstance(name, str) or kind not in ("string", "number", "time"):
-        raise invalid_param("type must be one of string, number, time and name a string.")
+    if not behaviour().pydantic_validation:  # reqparse: both required, then `MetadataArgs(**args)`
+        for key, help_text in (("type", "Metadata type"), ("name", "Metadata name")):
+            if body.get(key) is None:
+                raise reqparse_error(behaviour(), key, restful=MISSING_IN_JSON, restx=f"{help_text} {MISSING_IN_JSON}")
+    refused = pydantic_error(MetadataArgs, body, behaviour())
+    if refused is not None:
+        raise refused
+    name, kind = body["name"], body["type"]
     with store().lock:
         dataset = dataset_or_404(dataset_id)
         _check_name(dataset, name)
@@ -152,18 +167,19 @@ def toggle_built_in(dataset_id, action):
 
 
 def _parse_operations(body: dict) -> list[dict]:
-    operations = body.get("operation_data")
-    if not isinstance(operations, list):
-        raise invalid_param("operation_data is required.")
-    for operation in operations:
-        if not isinstance(operation, dict) or not isinstance(operation.get("metadata_list"), list):
-            raise invalid_param("operation_data items need document_id and metadata_list.")
-        for item in operation["metadata_list"]:
-            if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in ("id", "name")):
-                raise invalid_param("metadata_list items need id and name strings.")
-            if item.get("value") is not None and not isinstance(item["value"], str | int | float):
-                raise invalid_param("metadata value must be a string, a number or null.")
-    return operations
+    """`MetadataOperationData` (pydantic in every version). Before 1.10.0 reqparse ran first: `operation_data`
+    required, and `type=list` turned a string into its characters (`"x"` -> `["x"]`)."""
+    if not behaviour().pydantic_validation:
+        operations = body.get("operation_data")
+        if operations is None:
+            restx = f"Metadata operation data {MISSING_IN_JSON}"
+            raise reqparse_error(behaviour(), "operation_data", restful=MISSING_IN_JSON, restx=restx)
+        if isinstance(operations, str | dict):
+            body = {**body, "operation_data": list(operations)}
+    refused = pydantic_error(MetadataOperationData, body, behaviour())
+    if refused is not None:
+        raise refused
+    return body["operation_data"]
 
 
 def _write(dataset: Dataset, document: Document, operation: dict, partial: bool) -> None:
@@ -201,10 +217,14 @@ def set_document_metadata(dataset_id):
             with state.lock:
                 dataset = dataset_or_404(dataset_id)
                 document = dataset.documents.get(document_id)
-                if document is None:
+                if document is None and behaviour().metadata_unknown_document_refused:
                     raise invalid_param("Document not found.")
-                _write(dataset, document, operation, partial_supported and operation.get("partial_update") is True)
+                if document is not None:
+                    partial = partial_supported and operation.get("partial_update") is True
+                    _write(dataset, document, operation, partial)
         finally:  # Dify's `finally: redis_client.delete(lock_key)`, also after a refused lock check
             with state.lock:
                 state.metadata_locks.discard(document_id)
+    if behaviour().metadata_write_bare_200:
+        return Response("200\n", status=200, mimetype="application/json")
     return jsonify({"result": "success"})

@@ -1,8 +1,10 @@
-"""Start and stop the local stack as real processes on 127.0.0.1: the Dify stand-in and an S3 server.
+"""Start and stop the local stack as real processes on 127.0.0.1: the Dify stand-in, an S3 server, the Dagster UI.
 
 Used by the tests' fixtures, the benchmarks and the demo command; never by the product. Each server runs in
-its own process group so that stopping it also stops anything it spawned, and a server that does not answer
-its health URL in time is killed and reported with the tail of its output.
+its own process group, and stopping it ends the whole group: the server, anything it spawned, and anything those
+spawned while it was shutting down (`dg dev`'s code server restarts its gRPC child, the daemon may launch one more
+run). A server that does not answer its health URL in time is stopped and reported with the tail of its log.
+Logs go to `log_dir` (the tests: pytest's temporary folders, the demo: `var/logs`), else the temporary folder.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 import requests
 
 from dify_standin.admin import StandinAdmin
+from dify_standin.versions import DEFAULT_VERSION
 
 
 def free_port() -> int:
@@ -31,16 +34,77 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def group_members(pgid: int) -> list[int]:
+    """The live (not zombie) processes of a process group, from /proc (Linux)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            # `pid (comm) state ppid pgrp ...`; comm may hold spaces and parentheses: split after the last ')'.
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if fields[0] != "Z" and int(fields[2]) == pgid:
+                members.append(int(stat.parent.name))
+    return members
+
+
+def end_process_group(pgid: int, grace: float = 10.0) -> None:
+    """SIGTERM every process left in the group, SIGKILL what is still there after `grace` s; return once it is empty.
+
+    Needed after the group's leader has exited: a process started while the leader shut down (after it was
+    signalled) never received that signal and would live on, e.g. until a code server's heartbeat times out.
+    """
+    deadline = time.monotonic() + grace
+    sent = None
+    while group_members(pgid):
+        wanted = signal.SIGTERM if time.monotonic() < deadline else signal.SIGKILL
+        if wanted != sent:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pgid, wanted)
+            sent = wanted
+        if time.monotonic() > deadline + grace:
+            raise RuntimeError(f"process group {pgid} outlived SIGKILL: {group_members(pgid)}")
+        time.sleep(0.1)
+
+
+def stop_process_group(proc: subprocess.Popen, timeout: float) -> None:
+    """SIGTERM the group `proc` leads (its own session), SIGKILL it after `timeout` s, then end whatever of the group
+    outlived it."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout)
+    end_process_group(proc.pid, timeout)
+
+
 class ServerProcess:
     """A child process serving HTTP on 127.0.0.1, ready once `health_url` answers below 500."""
 
-    def __init__(self, name: str, argv: list[str], health_url: str, env: dict[str, str] | None = None):
+    start_timeout = 30.0
+    default_signal_handlers = False  # start the child with SIGINT/SIGTERM at SIG_DFL whatever this process ignores
+
+    def __init__(
+        self,
+        name: str,
+        argv: list[str],
+        health_url: str,
+        env: dict[str, str] | None = None,
+        *,
+        log_dir: Path | None = None,
+        cwd: Path | None = None,
+    ):
         self.name = name
         self.argv = argv
         self.health_url = health_url
         self.env = env
+        self.cwd = cwd
         self.proc: subprocess.Popen[bytes] | None = None
-        fd, log_name = tempfile.mkstemp(prefix=f"{name}-", suffix=".log")
+        if log_dir is not None:
+            log_dir.mkdir(parents=True, exist_ok=True)
+        fd, log_name = tempfile.mkstemp(prefix=f"{name}-", suffix=".log", dir=log_dir)
         os.close(fd)
         self._log_name = log_name
 
@@ -48,39 +112,46 @@ class ServerProcess:
     def log_path(self) -> Path:
         return Path(self._log_name)
 
-    def start(self, timeout: float = 30.0) -> ServerProcess:
+    def start(self, timeout: float | None = None) -> ServerProcess:
+        """Start and wait until ready; on any failure or interrupt (Ctrl-C) before that, nothing is left running."""
+        try:
+            self._spawn()
+            self._wait_ready(self.start_timeout if timeout is None else timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _spawn(self) -> None:
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
                 self.argv,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env={**os.environ, **(self.env or {})},
+                cwd=self.cwd,
                 start_new_session=True,
+                preexec_fn=_default_interrupt_handlers if self.default_signal_handlers else None,
             )
+
+    def _wait_ready(self, timeout: float) -> None:
+        assert self.proc is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 break
             try:
                 if requests.get(self.health_url, timeout=1).status_code < 500:
-                    return self
+                    return
             except requests.RequestException:
                 pass
             time.sleep(0.1)
-        self.stop()
         tail = self.log_path.read_text(errors="replace")[-3000:]
         raise RuntimeError(f"{self.name} did not become ready at {self.health_url}:\n{tail}")
 
     def stop(self, timeout: float = 10.0) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout)
-        except (subprocess.TimeoutExpired, ProcessLookupError):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout)
+        if self.proc is not None:
+            stop_process_group(self.proc, timeout)
 
     def __enter__(self) -> ServerProcess:
         return self.start()
@@ -96,15 +167,17 @@ class StandinProcess(ServerProcess):
         self,
         port: int | None = None,
         *,
-        dify_version: str = "1.13",
+        dify_version: str = DEFAULT_VERSION,
         dataset_key: str = "dataset-standin-key",
         indexing_seconds: float = 0.0,
         extra_args: tuple[str, ...] = (),
+        log_dir: Path | None = None,
     ):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.api_url = f"{self.url}/v1"
         self.dataset_key = dataset_key
+        self.dify_version = dify_version
         argv = [
             sys.executable, "-m", "dify_standin",
             "--host", "127.0.0.1", "--port", str(self.port),
@@ -113,18 +186,19 @@ class StandinProcess(ServerProcess):
             "--indexing-seconds", str(indexing_seconds),
             *extra_args,
         ]  # fmt: skip
-        super().__init__("dify-standin", argv, f"{self.url}/_standin/health")
+        super().__init__("dify-standin", argv, f"{self.url}/_standin/health", log_dir=log_dir)
         self.admin = StandinAdmin(self.url)
 
 
 class MotoS3Process(ServerProcess):
     """moto's S3 server mode: a real HTTP S3 endpoint (any access key is accepted)."""
 
-    def __init__(self, port: int | None = None):
+    def __init__(self, port: int | None = None, *, log_dir: Path | None = None):
         self.port = port or free_port()
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
         moto = Path(sys.executable).with_name("moto_server")
-        super().__init__("moto-s3", [str(moto), "-H", "127.0.0.1", "-p", str(self.port)], self.endpoint_url)
+        argv = [str(moto), "-H", "127.0.0.1", "-p", str(self.port)]
+        super().__init__("moto-s3", argv, self.endpoint_url, log_dir=log_dir)
 
     def client(self):
         import boto3
@@ -240,6 +314,35 @@ class SeaweedS3Process(ServerProcess):
             aws_secret_access_key=self.SECRET_KEY,
             config=Config(**config),
         )
+
+
+class DagsterDevProcess(ServerProcess):
+    """`dg dev -w <workspace>` on 127.0.0.1: webserver, daemon and code server, ready once `/server_info` answers.
+
+    `dg dev` (like `dagster dev`) copies its SIGINT disposition onto SIGTERM; a parent that ignores SIGINT (a
+    background job of a non-interactive shell) would make it ignore both, so the child starts with the default
+    handlers. Its runs execute with `cwd` as their working directory.
+    """
+
+    start_timeout = 420.0  # webserver, daemon and a code server importing Dagster: minutes on a loaded machine
+    default_signal_handlers = True
+
+    def __init__(
+        self, workspace: Path, env: dict[str, str], cwd: Path, *, port: int | None = None, log_dir: Path | None = None
+    ):
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        dg_cli = Path(sys.executable).with_name("dg")
+        argv = [str(dg_cli), "dev", "-w", str(workspace), "-h", "127.0.0.1", "-p", str(self.port)]
+        super().__init__("dg-dev", argv, f"{self.url}/server_info", env, log_dir=log_dir, cwd=cwd)
+
+    def stop(self, timeout: float = 60.0) -> None:
+        super().stop(timeout)
+
+
+def _default_interrupt_handlers() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 S3_SERVERS: dict[str, type[MotoS3Process] | type[SeaweedS3Process]] = {

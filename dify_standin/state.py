@@ -19,6 +19,7 @@ from typing import Any
 
 STAGES = ("waiting", "parsing", "cleaning", "splitting", "indexing")
 BUSY_STATUSES = frozenset(STAGES[1:])
+STAGE_TIMESTAMPS = {"waiting": 0, "parsing": 1, "cleaning": 2, "splitting": 2, "indexing": 4}  # see stage_times
 DEFAULT_UPLOAD_LIMIT = 15 * 1024 * 1024  # UPLOAD_FILE_SIZE_LIMIT, 15 MB
 DEFAULT_BODY_LIMIT = 100 * 1024 * 1024  # NGINX_CLIENT_MAX_BODY_SIZE in Dify's docker setup
 OWNER_ID = "5e7a0000-0000-4000-8000-00000000000a"
@@ -59,6 +60,7 @@ class Document:
     doc_form: str = "text_model"
     doc_language: str = "English"
     created_from_text: bool = False
+    created_from: str = "api"  # api | web (Dify's `created_from`)
     metadata: dict[str, Any] = field(default_factory=dict)  # Dify's `doc_metadata` column: name -> value
     bindings: list[str] = field(default_factory=list)  # metadata field ids bound to this document
     upload_file_id: str = field(default_factory=new_id)
@@ -114,15 +116,17 @@ class Document:
         return "available" if self.enabled else "disabled"
 
     def stage_times(self, now: float) -> dict[str, float | None]:
-        """When each stage ended, as far as `now` has reached (the stages share the indexing time evenly)."""
+        """The stage timestamps Dify has set by the current status. Recorded: at `parsing` only
+        `processing_started_at`, at `splitting` also `parsing_completed_at` (`cleaning_completed_at` and
+        `splitting_completed_at` are written together when splitting ends), at `indexing` all four."""
         names = ("processing_started_at", "parsing_completed_at", "cleaning_completed_at", "splitting_completed_at")
         status = self.indexing_status(now)
-        done = status in ("completed", "error")
+        reached = STAGE_TIMESTAMPS.get(status, len(names))
         step = max(self.indexing_seconds, 0.0) / len(STAGES)
         times: dict[str, float | None] = {}
         for index, name in enumerate(names, start=1):
-            at = self.indexing_started + index * step
-            times[name] = at if (done or at <= now) and not self.forced_status else None
+            at = min(self.indexing_started + index * step, now)
+            times[name] = at if index <= reached else None
         end = self.indexing_started + max(self.indexing_seconds, 0.0)
         times["completed_at"] = end if status == "completed" else None
         times["stopped_at"] = end if status == "error" else None
@@ -140,13 +144,15 @@ class Dataset:
     updated_at: float = 0.0
     process_rule: dict | None = None
     process_rule_id: str = field(default_factory=new_id)
-    chunk_structure: str | None = None  # a doc_form fixed for the dataset (else its first document's)
+    chunk_structure: str | None = None  # a knowledge-pipeline dataset's form (>= 1.9.0), the default doc_form
+    form: str | None = None  # the form of a dataset made in the UI (parent-child, Q&A): fixed, but no default
     embedding_model: str | None = None
     embedding_model_provider: str | None = None
     retrieval_model: dict | None = None
     enable_api: bool = True
     app_count: int = 0  # > 0: used by an app, so DELETE answers 409 dataset_in_use
     built_in_field_enabled: bool = False
+    data_source_type: str | None = None  # set by the first document, kept when the documents are deleted
     metadata_fields: dict[str, MetadataField] = field(default_factory=dict)  # creation order
     documents: dict[str, Document] = field(default_factory=dict)
     next_position: int = 1
@@ -159,15 +165,17 @@ class Dataset:
 
     @property
     def doc_form(self) -> str | None:
-        """Dify derives it: the chunk structure if set, else the first document's form, else None."""
-        if self.chunk_structure:
-            return self.chunk_structure
+        """Dify derives it (`Dataset.doc_form`): the chunk structure if set, else the first document's form (the
+        stand-in's `form` stands for the first document of a dataset made in the UI), else None."""
+        if self.chunk_structure or self.form:
+            return self.chunk_structure or self.form
         return self.documents[self._order[0][2]].doc_form if self._order else None
 
     # -- documents and their indexes
 
     def add(self, document: Document) -> None:
         self.documents[document.id] = document
+        self.data_source_type = self.data_source_type or "upload_file"
         bisect.insort(self._order, (document.created_at, document.position, document.id))
         self._by_name.setdefault(document.name, []).append(document.id)
         self._by_batch.setdefault(document.batch, []).append(document.id)

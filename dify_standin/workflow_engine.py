@@ -210,24 +210,6 @@ class WorkflowRun:
     stop_requested: bool = False
     error_event: dict[str, Any] | None = None  # set when the run broke with an `error` stream event
 
-    def finish_json(self) -> dict[str, Any]:
-        """`data` of the blocking answer and of `workflow_finished`."""
-        return {
-            "id": self.id,
-            "workflow_id": self.workflow_id,
-            "status": self.status,
-            "outputs": self.outputs,
-            "error": self.error,
-            "elapsed_time": self.elapsed_time,
-            "total_tokens": self.total_tokens,
-            "total_steps": self.total_steps,
-            "created_at": int(self.created_at),
-            "finished_at": int(self.finished_at) if self.finished_at is not None else None,
-            "created_by": {"id": end_user_id(self.app_id, self.session_id or ""), "user": self.session_id},
-            "exceptions_count": self.exceptions_count,
-            "files": [],
-        }
-
 
 _IDS = uuid.UUID("6f1d1e3a-5c1b-4e8e-9a57-0d1f5a7e2b10")
 
@@ -283,9 +265,11 @@ def execute(
     """Run the workflow, yielding stream events (`{"event", "data"}`) and filling in `run` as it goes.
 
     The run ends `succeeded`, `failed` (a node failed: a result, not an error), `stopped` (`stop_requested` was
-    seen between sleeps) or `failed` with `error_event` set (the stream's `error` event).
+    seen between sleeps) or `failed` with `error_event` set (the stream's `error` event). The output's text is
+    streamed (`text_chunk`, tagged with the `node_type` that made it) inside the node before End.
     """
     failure = failure_of(spec, run.inputs)
+    producer = max(len(spec.nodes) - 1, 1)  # the node before End
     run.nodes = []
     started = clock()
     per_node = spec.duration_s / max(len(spec.nodes), 1)
@@ -314,12 +298,13 @@ def execute(
             run.outputs = render_outputs(spec, run.inputs)
         _finish_node(record, run, spec, status="succeeded", error=None, elapsed=clock() - node_started)
         run.total_tokens += spec.node_tokens(index)
-        if index == len(spec.nodes):
-            for text in run.outputs.values():
+        if index == producer:  # the End node's text streams from the node that makes it (Dify >= 1.9)
+            for text in render_outputs(spec, run.inputs).values():
                 for chunk in _chunks(text):
                     yield {
                         "event": "text_chunk",
                         "data": {"text": chunk, "from_variable_selector": [record["node_id"], "text"]},
+                        "node_type": record["node_type"],
                     }
         yield {"event": "node_finished", "data": dict(record)}
     else:

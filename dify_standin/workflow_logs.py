@@ -20,11 +20,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from dify_standin.workflow_engine import STOPPED_ERROR, WorkflowRun, derived_id, end_user_id, render_outputs
+from dateutil.parser import isoparse
+
+from dify_standin.versions import Behaviour
+from dify_standin.workflow_engine import STOPPED_ERROR, WorkflowRun, derived_id, render_outputs
 from dify_standin.workflow_inputs import sample_inputs
+from dify_standin.workflow_shapes import end_user_json
 from dify_standin.workflow_store import WorkflowApp, WorkflowStore
 
-LOG_STATUSES = ("succeeded", "failed", "stopped")
 RUN_STATUSES = ("running", "succeeded", "failed", "stopped", "partial-succeeded", "paused")
 CREATED_FROM = ("service-api", "web-app", "installed-app")
 KEYWORD_CHARS = 30
@@ -60,34 +63,27 @@ def parse_time(value: Any, name: str) -> float:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
-def _bounded_int(args: Mapping[str, str], name: str, default: int, high: int) -> int:
-    raw = args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name}: Input should be a valid integer, unable to parse string as an integer") from None
-    if not 1 <= value <= high:
-        raise ValueError(f"{name}: Input should be between 1 and {high}")
-    return value
-
-
-def parse_log_query(args: Mapping[str, str]) -> LogQuery:
-    status = args.get("status") or None
-    if status is not None and status not in LOG_STATUSES:
-        raise ValueError("status: Input should be 'succeeded', 'failed' or 'stopped'")
+def parse_log_query(args: Mapping[str, str], *, created_by_filters: bool = True) -> LogQuery:
+    """The query once `validation.check_log_query` accepted its values. The window bounds go through
+    `dateutil.parser.isoparse`, as in Dify, whose ValueError text is the 400's message (`yesterday` -> "invalid
+    literal for int() with base 10: b'yest'"). `created_by_filters`: the session-id and account filters exist
+    from 1.5.0 (ignored before)."""
     after, before = args.get("created_at__after"), args.get("created_at__before")
     return LogQuery(
-        page=_bounded_int(args, "page", 1, 99999),
-        limit=_bounded_int(args, "limit", 20, 100),
+        page=int(args.get("page") or 1),
+        limit=int(args.get("limit") or 20),
         keyword=args.get("keyword") or None,
-        status=status,
-        after=parse_time(after, "created_at__after") if after else None,
-        before=parse_time(before, "created_at__before") if before else None,
-        session_id=args.get("created_by_end_user_session_id") or None,
-        account=args.get("created_by_account") or None,
+        status=args.get("status") or None,
+        after=_isoparse(after) if after else None,
+        before=_isoparse(before) if before else None,
+        session_id=(args.get("created_by_end_user_session_id") or None) if created_by_filters else None,
+        account=(args.get("created_by_account") or None) if created_by_filters else None,
     )
+
+
+def _isoparse(text: str) -> float:
+    moment = isoparse(text)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 def _matches(run: WorkflowRun, query: LogQuery, keyword: str | None) -> bool:
@@ -123,37 +119,35 @@ def account_json(email: str) -> dict[str, str]:
     return {"id": derived_id("account", email), "name": email.split("@")[0], "email": email}
 
 
-def log_json(run: WorkflowRun) -> dict[str, Any]:
-    end_user = None
-    if run.account_email is None:
-        end_user = {
-            "id": end_user_id(run.app_id, run.session_id or ""),
-            "type": "service_api" if run.created_from == "service-api" else "browser",
-            "is_anonymous": False,
-            "session_id": run.session_id,
-        }
-    return {
+def log_json(run: WorkflowRun, behaviour: Behaviour) -> dict[str, Any]:
+    """A `/workflows/logs` row; `details` and `workflow_run.triggered_from` exist from 1.10.0 (recorded absent on
+    1.9.2, present on 1.11.1)."""
+    end_user = None if run.account_email is not None else end_user_json(run, behaviour)
+    workflow_run = {
+        "id": run.id,
+        "version": run.version,
+        "status": run.status,
+        "error": run.error,
+        "elapsed_time": run.elapsed_time,
+        "total_tokens": run.total_tokens,
+        "total_steps": run.total_steps,
+        "created_at": int(run.created_at),
+        "finished_at": int(run.finished_at) if run.finished_at is not None else None,
+        "exceptions_count": run.exceptions_count,
+    }
+    row = {
         "id": derived_id("log", run.id),
-        "workflow_run": {
-            "id": run.id,
-            "version": run.version,
-            "status": run.status,
-            "error": run.error,
-            "elapsed_time": run.elapsed_time,
-            "total_tokens": run.total_tokens,
-            "total_steps": run.total_steps,
-            "created_at": int(run.created_at),
-            "finished_at": int(run.finished_at) if run.finished_at is not None else None,
-            "exceptions_count": run.exceptions_count,
-            "triggered_from": run.triggered_from,
-        },
+        "workflow_run": workflow_run,
         "created_from": run.created_from,
         "created_by_role": "account" if run.account_email else "end_user",
         "created_by_account": account_json(run.account_email) if run.account_email else None,
         "created_by_end_user": end_user,
         "created_at": int(run.created_at),
-        "details": None,
     }
+    if behaviour.app_fields_1_10:
+        workflow_run["triggered_from"] = run.triggered_from
+        row["details"] = None
+    return row
 
 
 def _steps(app: WorkflowApp, status: str) -> int:

@@ -1,4 +1,5 @@
-"""The base every settings section is built on: `{env: NAME}` references and secret handling.
+"""The base every settings section is built on: `{env: NAME}` references, secret handling, and the value checks
+several sections share (cron strings, timezones, relative folders), declared once as annotated types.
 
 A settings file is YAML. Any value may be written literally or as `{env: NAME}`; non-secret references are
 resolved when the code location loads, so a missing variable fails the load and names both the setting and the
@@ -12,11 +13,15 @@ This module must never import Dagster feature code: every feature's `config.py` 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import Any, ClassVar
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dagster as dg
-from pydantic import BaseModel, ConfigDict, model_validator
+from dagster._utils.schedules import is_valid_cron_string  # the check ScheduleDefinition itself applies
+from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
 
 
 class SettingsError(ValueError):
@@ -72,6 +77,63 @@ class SettingsModel(BaseModel):
                     raise ValueError(f"environment variable {var} is not set (needed by `{key}`)")
                 resolved[key] = SettingsModel._environ[var]
         return resolved
+
+
+def _check_cron(value: str) -> str:
+    if not is_valid_cron_string(value):
+        raise ValueError(f'not a valid cron string: {value!r} (e.g. "0 15 * * *")')
+    return value
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"not a known IANA timezone: {value!r} (e.g. Asia/Shanghai)") from None
+    return value
+
+
+def _relative_folder(value: str) -> str:
+    """`reports`, `/reports/` and `reports/` are one folder, written `reports/`; nothing may climb out with `..`."""
+    folder = value.strip("/")
+    if not folder or ".." in folder.split("/"):
+        raise ValueError(f"must be a relative folder such as reports/ (no `..`), got {value!r}")
+    return folder + "/"
+
+
+def _dataset_id(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise ValueError(f"a Dify dataset id is a UUID (see the dataset's URL in Dify), got {value!r}") from None
+
+
+# Annotated types: a field declared with one of them is checked by it, and the loader's message puts the setting's
+# path in front (`video.schedule_cron: not a valid cron string: ...`).
+CronString = Annotated[str, AfterValidator(_check_cron)]
+TimezoneName = Annotated[str, AfterValidator(_check_timezone)]
+RelativeFolder = Annotated[str, AfterValidator(_relative_folder)]
+DatasetId = Annotated[str, AfterValidator(_dataset_id)]
+
+
+def name_type(pattern: str, rule: str) -> Any:
+    """A name that becomes part of Dagster names (assets, pools, partitions) and file names: `pattern` says which,
+    `rule` says it in words for the message (`must be {rule}, got 'X'`)."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.match(value):
+            raise ValueError(f"must be {rule}, got {value!r}")
+        return value
+
+    return Annotated[str, AfterValidator(check)]
+
+
+def check_unique_names(names: Sequence[str], what: str) -> None:
+    """`what` names the list (`reports.apps`): its entries' names become Dagster names, which must not collide."""
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"{what} names must be unique; repeated: {', '.join(repeated)}")
 
 
 def _is_optional_secret(annotation: Any) -> bool:

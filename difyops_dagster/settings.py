@@ -12,6 +12,7 @@ Loading fails with `SettingsError`, whose message names the setting path (`dify.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
@@ -21,6 +22,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from difyops_dagster.config_model import SecretEnv, SettingsError, SettingsModel, iter_secrets
+from difyops_dagster.dify.compat import AUTO
 from difyops_dagster.execution.config import ExecutionSettings
 from difyops_dagster.notify.config import NotifySettings
 from difyops_dagster.reports.config import ReportsSettings
@@ -63,8 +65,10 @@ class DifySettings(SettingsModel):
         description="Knowledge (dataset-…) API key, as {env: VAR}. Required by the S3 sync and the video feature.",
     )
     version: str = Field(
-        default="1.13",
-        description="Dify version the server runs (major.minor); selects the API spellings and quirks to expect.",
+        default="auto",
+        description="Dify version the server runs (`1.13.2`, `1.13` or `auto`). The server's own report "
+        "(`GET /v1/`) is followed and a disagreeing setting is a warning; the setting counts where the server "
+        "does not tell (e.g. a proxy hides `/v1/`).",
     )
     connect_timeout_s: float = Field(default=5.0, gt=0, description="TCP connect timeout per request, seconds.")
     read_timeout_s: float = Field(default=60.0, gt=0, description="Read timeout per request, seconds.")
@@ -83,6 +87,13 @@ class DifySettings(SettingsModel):
     rate_limit_per_second: float = Field(
         default=20.0, ge=0, description="Client-side request rate limit per process (0 turns it off)."
     )
+    read_concurrency: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="Pages of one list (documents, workflow logs) requested at once after the first page, inside "
+        "the rate limit; 1 reads page after page.",
+    )
     console: DifyConsoleSettings | None = Field(
         default=None, description="Console login for node executions in reports; optional."
     )
@@ -96,10 +107,10 @@ class DifySettings(SettingsModel):
     @field_validator("version")
     @classmethod
     def _version(cls, value: str) -> str:
-        parts = str(value).split(".")
-        if len(parts) < 2 or not all(p.isdigit() for p in parts[:2]):
-            raise ValueError(f"dify.version must look like 1.13 (major.minor), got {value!r}")
-        return str(value)
+        text = str(value).strip()
+        if text != AUTO and not re.fullmatch(r"\d+\.\d+(\.\d+)?", text):
+            raise ValueError(f"dify.version must be auto or a version such as 1.13.2 or 1.13, got {value!r}")
+        return text
 
 
 class S3Settings(SettingsModel):

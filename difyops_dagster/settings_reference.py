@@ -35,6 +35,8 @@ def _type_name(annotation: object) -> str:
         return "secret `{env: VAR}`"
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
+    if origin is typing.Annotated:  # a checked type of config_model (CronString, ...): the table shows its base
+        return _type_name(args[0])
     if origin in (typing.Union, types.UnionType):
         names = [_type_name(a) for a in args if a is not type(None)]
         return " or ".join(names) + (" (optional)" if type(None) in args else "")

@@ -1,6 +1,7 @@
 """The code location loads from a settings file, and a wrong or missing setting fails the load naming itself.
 
-`dagster definitions validate` is what CI and operators run; it must exit non-zero with the setting's name.
+`dg check defs` is what CI and operators run; it must exit non-zero with the setting's name, and say nothing of
+beta or superseded features.
 """
 
 from __future__ import annotations
@@ -42,9 +43,9 @@ def _validate(tmp_path, settings: dict, env: dict[str, str]) -> subprocess.Compl
     config = tmp_path / "difyops.yaml"
     config.write_text(yaml.safe_dump(settings))
     clean = {k: v for k, v in os.environ.items() if k not in DEMO_ENV}
-    dagster = Path(sys.executable).with_name("dagster")
+    dg_cli = Path(sys.executable).with_name("dg")
     return subprocess.run(
-        [str(dagster), "definitions", "validate", "-m", "difyops_dagster.definitions"],
+        [str(dg_cli), "check", "defs", "--target-path", str(ROOT)],
         env={**clean, **env, "DIFYOPS_CONFIG": str(config), "DAGSTER_HOME": str(tmp_path)},
         capture_output=True,
         text=True,
@@ -77,16 +78,20 @@ GOOD = {
         ({"sync": {**GOOD["sync"], "schedule_cron": "every day"}}, {"DIFY_KEY": "k"}, "sync.schedule_cron"),
     ],
 )
-def test_definitions_validate_fails_naming_the_setting(tmp_path, change, env, named):
+def test_dg_check_defs_fails_naming_the_setting(tmp_path, change, env, named):
     result = _validate(tmp_path, {**GOOD, **change}, env)
     assert result.returncode != 0
     assert named in result.stdout + result.stderr
 
 
 @pytest.mark.slow
-def test_definitions_validate_passes_on_good_settings(tmp_path):
-    result = _validate(tmp_path, GOOD, {"DIFY_KEY": "k"})
+def test_dg_check_defs_passes_on_the_demo_settings_without_beta_or_supersession_warnings(tmp_path):
+    # Every feature is on in the demo's settings, the reports' ranged backfills (a beta parameter) included.
+    result = _validate(tmp_path, yaml.safe_load((ROOT / "config" / "demo.yaml").read_text()), DEMO_ENV)
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "All definitions loaded successfully" in result.stdout
+    for warning in ("BetaWarning", "PreviewWarning", "SupersessionWarning", "DeprecationWarning"):
+        assert warning not in result.stdout + result.stderr
 
 
 def test_the_readme_configuration_table_matches_the_settings():

@@ -1,17 +1,19 @@
 """The stand-in's own tests start it as a real process and talk HTTP to it, like the product does.
 
-`api` is a 1.13 stand-in reset for the test; `api_for("0.15")` gives one imitating another version (each version's
-server starts once per session and is reset per use).
+`api` is a 1.13.2 stand-in (the default version) reset for the test; `api_for("1.9.1")` gives one imitating another
+version (each version's server starts once per session and is reset per use).
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Iterator
 
 import pytest
 import requests
 
 from dify_standin.processes import StandinProcess
+from dify_standin.versions import DEFAULT_VERSION, parse_version
 
 APP_KEY = "app-standin-tests"
 AUTOMATIC = {"indexing_technique": "economy", "process_rule": {"mode": "automatic"}}
@@ -24,6 +26,7 @@ class Api:
         self.server = server
         self.base = server.api_url
         self.admin = server.admin
+        self.version = parse_version(server.dify_version)
 
     def ds(self, method: str, path: str, **kwargs) -> requests.Response:
         headers = {"Authorization": f"Bearer {self.server.dataset_key}", **kwargs.pop("headers", {})}
@@ -52,6 +55,17 @@ class Api:
     def documents(self, dataset_id: str, **params) -> dict:
         return self.ds("GET", f"/datasets/{dataset_id}/documents", params=params).json()
 
+    def console_login(
+        self, email: str, password: str, *, encode: bool | None = None
+    ) -> tuple[requests.Session, requests.Response]:
+        """Log in as Dify's web UI does: the password base64-encoded from 1.11.2 (`encode` forces either way)."""
+        if encode if encode is not None else self.version >= (1, 11, 2):
+            password = base64.b64encode(password.encode()).decode()
+        session = requests.Session()
+        body = {"email": email, "password": password, "remember_me": True}
+        response = session.post(f"{self.server.url}/console/api/login", json=body, timeout=5)
+        return session, response
+
 
 @pytest.fixture(scope="session")
 def servers() -> Iterator[dict[str, StandinProcess]]:
@@ -74,15 +88,15 @@ def api_for(servers) -> Callable[[str], Api]:
 
 @pytest.fixture
 def api(api_for) -> Api:
-    return api_for("1.13")
+    return api_for(DEFAULT_VERSION)
 
 
 @pytest.fixture
 def standin_process(servers) -> StandinProcess:
-    """The 1.13 server itself (for tests that drive it through the admin client only)."""
-    if "1.13" not in servers:
-        servers["1.13"] = StandinProcess(dify_version="1.13").start()
-    return servers["1.13"]
+    """The default-version server itself (for tests that drive it through the admin client only)."""
+    if DEFAULT_VERSION not in servers:
+        servers[DEFAULT_VERSION] = StandinProcess(dify_version=DEFAULT_VERSION).start()
+    return servers[DEFAULT_VERSION]
 
 
 @pytest.fixture

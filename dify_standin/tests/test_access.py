@@ -37,8 +37,10 @@ def test_a_key_of_the_other_kind_is_simply_invalid(api):
     assert api.app("GET", "/info").status_code == 200
 
 
-@pytest.mark.parametrize(("version", "header"), [("1.8", None), ("1.13", 'Bearer realm="api"')])
-def test_newer_versions_add_www_authenticate_to_the_401(api_for, version, header):
+@pytest.mark.parametrize(
+    ("version", "header"), [("1.7.2", None), ("1.8.0", 'Bearer realm="api"'), ("1.13.2", 'Bearer realm="api"')]
+)
+def test_from_1_8_the_401_carries_www_authenticate(api_for, version, header):
     api = api_for(version)
     assert _get(api, {}).headers.get("WWW-Authenticate") == header
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import time
 
-import requests
-
 from dify_standin.processes import StandinProcess
 from dify_standin.tests.conftest import APP_KEY, Api
 
@@ -121,17 +119,11 @@ def test_seeding_100000_log_rows_is_quick_and_pages_by_window(api):
 
 def _login(api, email="ops@example.com", password="pw"):
     api.admin.set_console_account("ops@example.com", "pw")
-    session = requests.Session()
-    response = session.post(
-        api.server.url + "/console/api/login",
-        json={"email": email, "password": password, "remember_me": True},
-        timeout=5,
-    )
-    return session, response
+    return api.console_login(email, password)
 
 
-def test_console_login_before_1_9_returns_tokens_in_the_body():
-    with StandinProcess(dify_version="1.8") as server:
+def test_console_login_up_to_1_9_1_returns_tokens_in_the_body():
+    with StandinProcess(dify_version="1.9.1") as server:
         api = Api(server)
         app = make_app(api)
         run = api.app("POST", "/workflows/run", json={"inputs": {"query": "x"}, "user": "u"}).json()
@@ -145,7 +137,7 @@ def test_console_login_before_1_9_returns_tokens_in_the_body():
         assert nodes.status_code == 200 and nodes.json()["data"][1]["execution_metadata"]["currency"] == "USD"
 
 
-def test_console_login_from_1_9_uses_cookies_and_csrf(api):
+def test_console_login_from_1_9_2_uses_cookies_and_csrf(api):
     app = make_app(api)
     run = api.app("POST", "/workflows/run", json={"inputs": {"query": "x"}, "user": "u"}).json()
     session, response = _login(api)

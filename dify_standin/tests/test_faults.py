@@ -28,7 +28,11 @@ def test_a_status_rule_answers_difys_error_envelope(api, dataset, status, code):
     response = api.ds("GET", f"/datasets/{dataset}/documents")
     assert response.json() == {"code": code, "message": "boom", "status": status}
     assert "Retry-After" not in response.headers
-    assert api.ds("POST", f"/datasets/{dataset}/document/create-by-text", json={"name": "a", "text": "b"}).ok
+    assert api.ds(
+        "POST",
+        f"/datasets/{dataset}/document/create-by-text",
+        json={"name": "a", "text": "b", "indexing_technique": "economy"},
+    ).ok
 
 
 def test_faults_apply_before_auth_like_a_proxy(api):

@@ -5,6 +5,7 @@ Seeded rows (explicit or generated) behave like real runs."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -126,7 +127,7 @@ def test_session_and_account_filters_and_the_row_shape_of_each_creator(api, app)
         None,
     )
     assert alice["created_by_end_user"]["session_id"] == "alice"
-    assert alice["created_by_end_user"]["type"] == "service_api"
+    assert alice["created_by_end_user"]["type"] == "service-api"  # `service_api` before 1.10
     assert (ops["created_by_role"], ops["created_from"], ops["created_by_end_user"]) == (
         "account",
         "installed-app",
@@ -136,13 +137,11 @@ def test_session_and_account_filters_and_the_row_shape_of_each_creator(api, app)
 
 
 def test_seeded_rows_are_runs_too_with_inputs_and_rendered_outputs(api, app):
-    api.admin.seed_logs(app["id"], [{"id": "seeded-1", "created_at": BASE, "inputs": {"query": "hi"}}])
-    detail = api.app("GET", "/workflows/run/seeded-1").json()
-    assert (detail["inputs"], detail["outputs"], detail["status"]) == (
-        '{"query": "hi"}',
-        {"answer": "A: hi"},
-        "succeeded",
-    )
+    run_id = "5eed0000-0000-4000-8000-000000000001"
+    api.admin.seed_logs(app["id"], [{"id": run_id, "created_at": BASE, "inputs": {"query": "hi"}}])
+    detail = api.app("GET", f"/workflows/run/{run_id}").json()
+    assert json.loads(detail["inputs"])["query"] == "hi" and "sys.app_id" in json.loads(detail["inputs"])
+    assert (detail["outputs"], detail["status"]) == ({"answer": "A: hi"}, "succeeded")
     assert detail["finished_at"] == BASE + 1
 
 

@@ -74,8 +74,9 @@ def test_each_write_replaces_every_value_unless_partial_update(api, dataset):
     assert _values(api, dataset) == {"a": "3", "b": None}
 
 
-def test_before_1_9_partial_update_is_ignored_and_every_write_replaces(api_for):
-    api = api_for("1.8")
+@pytest.mark.parametrize("version", ["1.9.2", "1.10.0"])
+def test_before_1_10_1_partial_update_is_ignored_and_every_write_replaces(api_for, version):
+    api = api_for(version)
     dataset = api.dataset()
     document = api.upload(dataset, "a.md").json()["document"]["id"]
     a, b = _field(api, dataset, "a"), _field(api, dataset, "b")
@@ -98,7 +99,7 @@ def test_listed_metadata_ends_with_the_five_built_in_fields(api, dataset):
     assert document["doc_metadata"][1]["value"] == "a.md"
 
 
-@pytest.mark.parametrize(("version", "empty"), [("1.13", None), ("1.16", [])])
+@pytest.mark.parametrize(("version", "empty"), [("1.13.2", None), ("1.16", [])])
 def test_a_document_without_values_lists_null_then_an_empty_list(api_for, version, empty):
     api = api_for(version)
     dataset = api.dataset()
@@ -147,7 +148,7 @@ def test_concurrent_writes_to_one_document_get_difys_lock_error(api, dataset):
 
 
 def test_built_in_fields_toggle_and_their_routes_move_with_the_version(api_for):
-    api = api_for("1.13")
+    api = api_for("1.13.2")
     dataset = api.dataset()
     api.admin.add_document(dataset, "a.md")
     fields = api.ds("GET", f"/datasets/{dataset}/metadata/built-in").json()["fields"]
@@ -155,7 +156,7 @@ def test_built_in_fields_toggle_and_their_routes_move_with_the_version(api_for):
     assert api.ds("POST", f"/datasets/{dataset}/metadata/built-in/enable").json() == {"result": "success"}
     assert api.ds("GET", f"/datasets/{dataset}").json()["doc_metadata"][0]["id"] == "built-in"
     assert api.documents(dataset)["data"][0]["doc_metadata"][0]["name"] == "document_name"
-    old = api_for("1.5")
+    old = api_for("1.8.1")
     assert old.ds("GET", "/datasets/metadata/built-in").status_code == 200
     assert old.ds("GET", f"/datasets/{old.dataset()}/metadata/built-in").status_code == 404
 

@@ -117,7 +117,7 @@ def test_an_unknown_document_update_is_404(api, dataset):
     assert response.json()["message"] == "Document not found" and response.status_code == 404
 
 
-@pytest.mark.parametrize(("version", "status"), [("1.13", 405), ("1.16", 200)])
+@pytest.mark.parametrize(("version", "status"), [("1.13.2", 405), ("1.16", 200)])
 def test_patch_updates_a_document_only_in_the_newest_version(api_for, version, status):
     api = api_for(version)
     dataset = api.dataset()
@@ -131,7 +131,15 @@ def test_patch_updates_a_document_only_in_the_newest_version(api_for, version, s
 
 
 @pytest.mark.parametrize(
-    ("version", "status", "body"), [("0.15", 200, '{"result":"success"}'), ("1.13", 200, "204"), ("1.16", 204, "")]
+    ("version", "status", "body"),
+    [
+        ("0.15", 200, '{"result":"success"}'),
+        ("1.3.0", 200, '{"result":"success"}'),
+        ("1.4.0", 200, "204"),
+        ("1.12.1", 200, "204"),
+        ("1.13.0", 204, ""),
+        ("1.16", 204, ""),
+    ],
 )
 def test_delete_answers_as_each_version_did(api_for, version, status, body):
     api = api_for(version)
@@ -143,18 +151,25 @@ def test_delete_answers_as_each_version_did(api_for, version, status, body):
     assert (again.status_code, again.json()["message"]) == (404, "Document Not Exists.")
 
 
-def test_delete_is_refused_while_indexing_and_for_archived_documents(api, dataset):
-    busy = api.admin.add_document(dataset, "busy.md", indexing_status="indexing")["id"]
-    refused = api.ds("DELETE", f"/datasets/{dataset}/documents/{busy}")
-    assert refused.json() == {
-        "code": "document_indexing",
-        "message": "Cannot delete document during indexing.",
-        "status": 400,
-    }
+def test_delete_is_never_refused_for_indexing_only_for_archived_documents(api, dataset):
+    for status in ("waiting", "parsing", "splitting", "indexing"):
+        busy = api.admin.add_document(dataset, f"{status}.md", indexing_status=status)["id"]
+        assert api.ds("DELETE", f"/datasets/{dataset}/documents/{busy}").status_code == 204
     archived = api.admin.add_document(dataset, "old.md", archived=True)["id"]
-    assert api.ds("DELETE", f"/datasets/{dataset}/documents/{archived}").json()["code"] == "archived_document_immutable"
-    queued = api.admin.add_document(dataset, "queued.md", indexing_status="waiting")["id"]
-    assert api.ds("DELETE", f"/datasets/{dataset}/documents/{queued}").status_code == 200
+    refused = api.ds("DELETE", f"/datasets/{dataset}/documents/{archived}")
+    assert (refused.status_code, refused.json()["code"]) == (403, "archived_document_immutable")
+
+
+@pytest.mark.parametrize(
+    ("version", "status", "code", "message"),
+    [("1.7.2", 400, "invalid_param", "Dataset does not exist."), ("1.9.1", 404, "not_found", "Dataset not found.")],
+)
+def test_a_delete_in_an_unknown_dataset_answers_as_each_version_did(api_for, version, status, code, message):
+    api = api_for(version)
+    response = api.ds(
+        "DELETE", "/datasets/00000000-0000-4000-8000-000000000000/documents/1e000000-0000-4000-8000-00000000000d"
+    )
+    assert (response.status_code, response.json()["code"], response.json()["message"]) == (status, code, message)
 
 
 def test_status_actions_toggle_enabled_and_archived(api, dataset):

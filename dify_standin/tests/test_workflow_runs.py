@@ -53,6 +53,11 @@ def sse_events(response: requests.Response):
                 yield payload["event"], payload
 
 
+def first_event(events) -> dict:
+    """The first event that is not a keep-alive (from 1.13 every stream opens with `event: ping`)."""
+    return next(payload for name, payload in events if name != "ping")
+
+
 @pytest.fixture(scope="module")
 def newest():
     with StandinProcess(dify_version="1.16", extra_args=("--ping-seconds", "0.2")) as server:
@@ -121,7 +126,8 @@ def test_missing_inputs_and_missing_required_variables_are_400_and_unknown_ones_
     assert bad.json()["message"] == "tone in input form must be one of the following: ['dry', 'warm']"
     done = run(api, {"name": "Ada", "unknown": "x"}).json()
     detail = api.app("GET", f"/workflows/run/{done['workflow_run_id']}").json()
-    assert json.loads(detail["inputs"]) == {"name": "Ada", "notes": "none", "tone": None, "count": None}
+    inputs = {k: v for k, v in json.loads(detail["inputs"]).items() if not k.startswith("sys.")}
+    assert inputs == {"name": "Ada", "notes": "none", "tone": None, "count": None}
 
 
 def test_a_streaming_run_sends_difys_event_sequence(api):
@@ -140,6 +146,19 @@ def test_a_streaming_run_sends_difys_event_sequence(api):
     llm = next(p["data"] for name, p in events if name == "node_finished" and p["data"]["node_type"] == "llm")
     assert set(llm["execution_metadata"]) == {"total_tokens", "total_price", "currency"}
     assert events[-1][1]["data"]["outputs"] == {"answer": "Hello Ada Lovelace of London"}
+
+
+@pytest.mark.parametrize(("version", "indexes"), [("1.13", [1, 1, 1]), ("1.9", [1, 1, 1]), ("1.7", [1, 2, 3])])
+def test_streamed_node_events_carry_the_index_each_version_sends(api_for, version, indexes):
+    """Recorded (shared/dify-recordings/*/workflow_run_streaming.json): from 1.9 every node streams `index: 1`;
+    1.7.2 counted 1, 2. The console's node executions keep the real order on every version."""
+    api = api_for(version)
+    make_app(api)
+    with stream(api, {"name": "Ada"}) as response:
+        events = [(name, payload["data"]) for name, payload in sse_events(response) if name.startswith("node_")]
+    assert [data["index"] for name, data in events if name == "node_started"] == indexes
+    assert [data["index"] for name, data in events if name == "node_finished"] == indexes
+    assert [data["title"] for name, data in events if name == "node_started"] == ["Start", "LLM", "End"]
 
 
 def test_long_nodes_send_ping_keep_alives(api16):
@@ -162,7 +181,7 @@ def test_stop_ends_a_streaming_run_stopped_and_its_log_row_says_so(api):
     make_app(api, duration_s=5)
     with stream(api, {"name": "Ada"}) as response:
         events = sse_events(response)
-        _, started = next(events)
+        started = first_event(events)
         stop = api.app("POST", f"/workflows/tasks/{started['task_id']}/stop", json={"user": "alice"})
         assert stop.json() == {"result": "success"}
         name, finished = [e for e in events if e[0] != "ping"][-1]
@@ -174,39 +193,79 @@ def test_stop_ends_a_streaming_run_stopped_and_its_log_row_says_so(api):
     assert api.app("GET", "/workflows/logs").json()["data"][0]["workflow_run"]["status"] == "stopped"
 
 
-def test_a_stop_from_another_user_is_accepted_but_changes_nothing(api):
+@pytest.mark.parametrize(("version", "status"), [("1.8.1", "succeeded"), ("1.9.0", "stopped")])
+def test_a_stop_from_another_user_is_ignored_up_to_1_8_and_obeyed_from_1_9(api_for, version, status):
+    api = api_for(version)
     make_app(api, duration_s=0.6)
     with stream(api, {"name": "Ada"}) as response:
         events = sse_events(response)
-        _, started = next(events)
+        started = first_event(events)
         assert api.app("POST", f"/workflows/tasks/{started['task_id']}/stop", json={"user": "mallory"}).ok
         assert api.app("POST", "/workflows/tasks/no-such-task/stop", json={"user": "alice"}).ok
         final = next(p for n, p in events if n == "workflow_finished")
-    assert final["data"]["status"] == "succeeded"
+    assert final["data"]["status"] == status
 
 
-def test_run_detail_sends_inputs_as_a_json_string(api):
+def test_run_detail_sends_inputs_as_a_json_string_and_outputs_as_an_object_from_1_13(api):
     make_app(api)
     done = run(api, {"name": "Zoë"}).json()
     detail = api.app("GET", f"/workflows/run/{done['workflow_run_id']}").json()
     assert isinstance(detail["inputs"], str) and json.loads(detail["inputs"])["name"] == "Zoë"
     assert (detail["status"], detail["outputs"], detail["total_tokens"]) == ("succeeded", {"answer": "Hello Zoë"}, 42)
+    assert isinstance(detail["created_at"], int)
 
 
-def test_an_unknown_run_is_all_null_before_1_14_and_404_after(api, api16):
+@pytest.mark.parametrize("version", ["1.7.2", "1.11.2", "1.12.1"])
+def test_before_1_13_run_detail_outputs_are_a_json_string(api_for, version):
+    api = api_for(version)
     make_app(api)
-    old = api.app("GET", "/workflows/run/no-such-run")
-    assert old.status_code == 200 and set(old.json().values()) == {None} and "inputs" in old.json()
-    make_app(api16)
-    new = api16.app("GET", "/workflows/run/no-such-run")
-    assert (new.status_code, new.json()["code"]) == (404, "not_found")
+    detail = api.app("GET", f"/workflows/run/{run(api, {'name': 'Zoë'}).json()['workflow_run_id']}").json()
+    assert isinstance(detail["outputs"], str) and json.loads(detail["outputs"]) == {"answer": "Hello Zoë"}
+
+
+def test_in_1_0_and_1_1_run_detail_times_are_rfc_822_strings(api_for):
+    api = api_for("1.1.3")
+    make_app(api)
+    detail = api.app("GET", f"/workflows/run/{run(api, {'name': 'Ada'}).json()['workflow_run_id']}").json()
+    assert detail["created_at"].endswith(" -0000") and detail["created_at"][:3].isalpha()
+
+
+UNKNOWN_RUN = "0a000000-0000-4000-8000-0000000000ff"
+
+
+@pytest.mark.parametrize(
+    ("version", "status", "counts"),
+    [("1.7.2", 200, 0), ("1.12.1", 200, None), ("1.13.0", 500, None), ("1.13.1", 404, None), ("1.16", 404, None)],
+)
+def test_an_unknown_run_is_all_null_up_to_1_12_then_500_on_1_13_0_then_404(api_for, version, status, counts):
+    api = api_for(version)
+    make_app(api)
+    answer = api.app("GET", f"/workflows/run/{UNKNOWN_RUN}")
+    assert answer.status_code == status
+    if status == 200:
+        assert answer.json()["id"] is None and "inputs" in answer.json()
+        assert (answer.json()["total_steps"], answer.json()["total_tokens"]) == (counts, counts)
+    elif status == 404:
+        assert answer.json() == {"code": "not_found", "message": "Workflow run not found.", "status": 404}
+    else:
+        assert answer.json() == {"message": "Internal Server Error", "code": "unknown", "status": 500}
+
+
+@pytest.mark.parametrize(("version", "body"), [("1.7.2", {"message": "Internal Server Error", "code": "unknown"}),
+                                               ("1.13.2", {"message": "Internal Server Error", "code": "unknown",
+                                                           "status": 500})])  # fmt: skip
+def test_a_non_uuid_run_id_crashes_difys_lookup(api_for, version, body):
+    api = api_for(version)
+    make_app(api)
+    answer = api.app("GET", "/workflows/run/not-a-uuid")
+    assert (answer.status_code, answer.json()) == (500, body)
 
 
 def test_the_apps_concurrency_limit_answers_429_too_many_requests(api):
     make_app(api, duration_s=5)
     with stream(api, {"name": "Ada"}) as response:
         events = sse_events(response)
-        _, started = next(events)
+        started = first_event(events)
         refused = run(api, {"name": "Bob"})
         assert (refused.status_code, refused.json()["code"]) == (429, "too_many_requests")
         api.app("POST", f"/workflows/tasks/{started['task_id']}/stop", json={"user": "alice"})
@@ -256,3 +315,26 @@ def test_every_run_appends_a_log_row_for_its_user(api):
 def test_an_app_the_stand_in_cannot_serve_is_refused_with_400(api, body):
     response = requests.post(api.server.url + "/_standin/apps", json=body, timeout=5)
     assert (response.status_code, response.json()["code"]) == (400, "invalid_param")
+
+
+@pytest.mark.parametrize("version", ["1.11.2", "1.13.0"])
+def test_a_refused_streaming_input_is_400_before_1_13_and_a_stalled_stream_from_it(api_for, version):
+    api = api_for(version)
+    make_app(api)
+    body = {"inputs": {"name": "x" * 41}, "user": "alice", "response_mode": "streaming"}
+    headers = {"Authorization": f"Bearer {APP_KEY}"}
+    with requests.post(
+        api.base + "/workflows/run", json=body, headers=headers, stream=True, timeout=(5, 1.5)
+    ) as answer:
+        if version == "1.11.2":
+            assert (answer.status_code, answer.json()["message"]) == (
+                400,
+                "name in input form must be less than 40 characters",
+            )
+            return
+        assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/event-stream")
+        received = b""
+        with pytest.raises(requests.ConnectionError):  # the read timeout: nothing follows the ping
+            for chunk in answer.iter_content(chunk_size=None):
+                received += chunk
+    assert received == b"event: ping\n\n"

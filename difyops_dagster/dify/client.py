@@ -1,10 +1,16 @@
 """Typed clients for Dify's service API: `DifyDatasetClient` (dataset key) and `DifyAppClient` (app key).
 
-Lists are read to the end: pages of 100 (Dify's maximum), stopping when the rows received reach `total`
-(`page * limit >= total`) or a page comes back empty — never on `has_more` alone, which Dify computes as
-`len(data) == limit` and so gets wrong at exact multiples of the page size (and past 100). Lists are newest
-first, so a row added while we page pushes older rows down one place: a row already yielded is not yielded
-again.
+Lists are read to the end in pages of 100 (Dify's maximum). Page 1 tells `total`; the remaining
+`ceil(total / 100) - 1` pages are then read `read_concurrency` at a time (inside the transport's rate limit) and
+handed on in order, so reading 100,000 documents costs 1,000 requests and about 1,000 / concurrency round trips.
+Never on `has_more` alone, which Dify computes as `len(data) == limit` and so gets wrong at exact multiples of the
+page size (and past 100); a server that sends no `total` is read page after page until a short page.
+
+Lists are newest first, so a row created while the pages are read pushes older rows down (one row is seen on two
+pages) and a row deleted pulls them up (one row may be on no page that was read). Rows are handed on once per id,
+and a read whose pages disagree on `total`, or that saw fewer rows than `total`, is read again (up to
+`MAX_READ_PASSES` passes) handing on only rows not seen yet: nothing is doubled, and a row that existed through the
+whole read is not lost. A server capping pages below 100 is followed by counting rows, not pages.
 
 Version differences come from `DifyCompat`; which calls may be retried is said per call (`safe=`, see
 transport.py). A success body of an unexpected shape raises `DifyError` with code `malformed_response`.
@@ -13,14 +19,19 @@ transport.py). A success body of an unexpected shape raises `DifyError` with cod
 from __future__ import annotations
 
 import json
+import math
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any, TypeVar
 
 import requests
 
 from difyops_dagster.dify.compat import DifyCompat
-from difyops_dagster.dify.errors import DifyError, error_from_exception, malformed
+from difyops_dagster.dify.errors import DifyError, error_from_exception, malformed, parse_model
 from difyops_dagster.dify.models import (
     AppInfo,
     AppParameters,
@@ -28,6 +39,7 @@ from difyops_dagster.dify.models import (
     Document,
     IndexingStatus,
     MetadataField,
+    RetrievalRecord,
     UploadResult,
     WorkflowEvent,
     WorkflowLog,
@@ -38,56 +50,99 @@ from difyops_dagster.dify.transport import DifyTransport
 
 PAGE_SIZE = 100
 MAX_PAGES = 100_000  # Dify's own page bound for logs (1-99999); a server ignoring `page` cannot loop us forever
+MAX_READ_PASSES = 3
+DEFAULT_READ_CONCURRENCY = 8
 
 T = TypeVar("T")
 
 
-def _parse(endpoint: str, parse: Callable[[Any], T], data: Any) -> T:
-    """Run a model's tolerant parser; a body missing even the required fields is a `malformed_response`."""
-    try:
-        return parse(data)
-    except (KeyError, TypeError, ValueError, AttributeError, StopIteration) as exc:
-        raise malformed(endpoint, 200, f"unexpected response shape ({type(exc).__name__} {exc})") from None
+@dataclass(frozen=True, slots=True)
+class _Page:
+    items: list
+    total: int | None
+    has_more: bool
 
 
 class _Client:
-    def __init__(self, transport: DifyTransport, compat: DifyCompat):
+    def __init__(self, transport: DifyTransport, compat: DifyCompat, read_concurrency: int = DEFAULT_READ_CONCURRENCY):
         self.transport = transport
         self.compat = compat
+        self.read_concurrency = max(1, read_concurrency)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.transport.base_url!r})"
 
+    def _page(self, path: str, params: Mapping[str, Any], page: int) -> _Page:
+        body = self.transport.json("GET", path, safe=True, params={**params, "page": page, "limit": PAGE_SIZE})
+        items = body.get("data")
+        if not isinstance(items, list):
+            raise malformed(f"GET {path}", 200, "list response without a `data` array")
+        total = body.get("total")
+        return _Page(items, total if isinstance(total, int) else None, bool(body.get("has_more")))
+
     def _pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[dict]:
-        endpoint = f"GET {path}"
+        params = dict(params or {})
         seen: set[str] = set()
-        received = 0
-        for page in range(1, MAX_PAGES + 1):
-            body = self.transport.json(
-                "GET", path, safe=True, params={**(params or {}), "page": page, "limit": PAGE_SIZE}
-            )
-            items = body.get("data")
-            if not isinstance(items, list):
-                raise malformed(endpoint, 200, "list response without a `data` array")
-            received += len(items)
-            for item in items:
-                key = item.get("id") if isinstance(item, dict) else None
-                if key is not None:
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                yield item
-            total = body.get("total")
-            # received == page * limit while the server honours the limit (Dify does, up to 100); counting rows
-            # also stays right behind a server or proxy that caps pages lower
-            if not items or (isinstance(total, int) and received >= total):
+        first = self._page(path, params, 1)
+        if first.total is None:
+            yield from self._unseen(first.items, seen)
+            yield from self._pages_in_turn(path, params, first, seen)
+            return
+        per_page = len(first.items) or PAGE_SIZE  # a server capping below the limit is followed by its own size
+        total, pass_first = first.total, first
+        for _ in range(MAX_READ_PASSES):
+            totals = {total}
+            pages = min(math.ceil(total / per_page), MAX_PAGES)
+            yield from self._unseen(pass_first.items, seen)
+            for page in self._read_ahead(path, params, range(2, pages + 1)):
+                totals.add(page.total if page.total is not None else total)
+                yield from self._unseen(page.items, seen)
+            if len(totals) == 1 and len(seen) >= total:
                 return
-            if total is None and not body.get("has_more"):
-                return
+            pass_first = self._page(path, params, 1)  # the list moved while it was read: once more, new rows only
+            total = pass_first.total if pass_first.total is not None else max(totals)
+
+    def _read_ahead(self, path: str, params: Mapping[str, Any], numbers: range) -> Iterator[_Page]:
+        """The pages `numbers`, in order, with up to `read_concurrency` requests in flight."""
+        if self.read_concurrency == 1 or len(numbers) <= 1:
+            yield from (self._page(path, params, n) for n in numbers)
+            return
+        with ThreadPoolExecutor(self.read_concurrency, thread_name_prefix="dify-pages") as pool:
+            ahead: deque[Future[_Page]] = deque()
+            pending = iter(numbers)
+            try:
+                for number in islice(pending, self.read_concurrency):
+                    ahead.append(pool.submit(self._page, path, params, number))
+                while ahead:
+                    page = ahead.popleft().result()
+                    for number in islice(pending, 1):
+                        ahead.append(pool.submit(self._page, path, params, number))
+                    yield page
+            finally:
+                for future in ahead:
+                    future.cancel()
+
+    def _pages_in_turn(self, path: str, params: Mapping[str, Any], first: _Page, seen: set[str]) -> Iterator[dict]:
+        """A server without `total`: page after page until an empty one, or one that says there is no more."""
+        page, number = first, 1
+        while page.items and page.has_more and number < MAX_PAGES:
+            number += 1
+            page = self._page(path, params, number)
+            yield from self._unseen(page.items, seen)
+
+    @staticmethod
+    def _unseen(items: list, seen: set[str]) -> Iterator[dict]:
+        for item in items:
+            key = item.get("id") if isinstance(item, dict) else None
+            if key is not None:
+                if key in seen:
+                    continue
+                seen.add(key)
+            yield item
 
     def _iter(self, path: str, parse: Callable[[Any], T], params: Mapping[str, Any] | None = None) -> Iterator[T]:
         endpoint = f"GET {path}"
-        return (_parse(endpoint, parse, item) for item in self._pages(path, params))
+        return (parse_model(endpoint, parse, item) for item in self._pages(path, params))
 
 
 class DifyDatasetClient(_Client):
@@ -98,7 +153,7 @@ class DifyDatasetClient(_Client):
 
     def get_dataset(self, dataset_id: str) -> Dataset:
         path = f"/datasets/{dataset_id}"
-        return _parse(f"GET {path}", Dataset.from_json, self.transport.json("GET", path, safe=True))
+        return parse_model(f"GET {path}", Dataset.from_json, self.transport.json("GET", path, safe=True))
 
     def create_dataset(
         self, name: str, *, description: str = "", indexing_technique: str = "high_quality", permission: str = "only_me"
@@ -109,7 +164,7 @@ class DifyDatasetClient(_Client):
             "indexing_technique": indexing_technique,
             "permission": permission,
         }
-        return _parse(
+        return parse_model(
             "POST /datasets", Dataset.from_json, self.transport.json("POST", "/datasets", safe=False, json=body)
         )
 
@@ -125,13 +180,13 @@ class DifyDatasetClient(_Client):
     def get_document(self, dataset_id: str, document_id: str, metadata: str = "all") -> Document:
         path = f"/datasets/{dataset_id}/documents/{document_id}"
         body = self.transport.json("GET", path, safe=True, params={"metadata": metadata})
-        return _parse(f"GET {path}", Document.from_json, body)
+        return parse_model(f"GET {path}", Document.from_json, body)
 
     @staticmethod
     def _upload_result(endpoint: str, body: Any) -> UploadResult:
         if "document" not in body or not body.get("batch"):
             raise malformed(endpoint, 200, "upload response without document and batch")
-        return UploadResult(_parse(endpoint, Document.from_json, body["document"]), str(body["batch"]))
+        return UploadResult(parse_model(endpoint, Document.from_json, body["document"]), str(body["batch"]))
 
     def create_document_by_file(
         self,
@@ -200,18 +255,46 @@ class DifyDatasetClient(_Client):
     def indexing_status(self, dataset_id: str, batch: str) -> list[IndexingStatus]:
         path = f"/datasets/{dataset_id}/documents/{batch}/indexing-status"
         body = self.transport.json("GET", path, safe=True)
-        return [_parse(f"GET {path}", IndexingStatus.from_json, item) for item in body.get("data") or ()]
+        return [parse_model(f"GET {path}", IndexingStatus.from_json, item) for item in body.get("data") or ()]
+
+    def retrieve(
+        self,
+        dataset_id: str,
+        query: str,
+        retrieval_model: Mapping[str, Any] | None = None,
+        *,
+        source_key_field: str = "source_key",
+    ) -> list[RetrievalRecord]:
+        """The chunks Dify retrieves for `query`, best first (`POST /datasets/{id}/retrieve`).
+
+        Without `retrieval_model` the dataset's own settings apply (`Dataset.retrieval_model`); a model sent
+        replaces them whole, and from Dify 1.10 must carry `search_method`, `reranking_enable`, `top_k` and
+        `score_threshold_enabled`. `keyword_search` works on a Dify without an embedding model. Read-only, so
+        retried like a read (Dify only logs the query).
+        """
+        path = f"/datasets/{dataset_id}/retrieve"
+        body: dict[str, Any] = {"query": query}
+        if retrieval_model is not None:
+            body["retrieval_model"] = dict(retrieval_model)
+        answer = self.transport.json("POST", path, safe=True, json=body)
+        records = answer.get("records")
+        if not isinstance(records, list):
+            raise malformed(f"POST {path}", 200, "retrieve answer without a `records` array")
+        return [
+            parse_model(f"POST {path}", lambda r, n=n: RetrievalRecord.from_json(n, r, source_key_field), record)
+            for n, record in enumerate(records, start=1)
+        ]
 
     def list_metadata_fields(self, dataset_id: str) -> list[MetadataField]:
         path = f"/datasets/{dataset_id}/metadata"
         body = self.transport.json("GET", path, safe=True)
-        return [_parse(f"GET {path}", MetadataField.from_json, f) for f in body.get("doc_metadata") or ()]
+        return [parse_model(f"GET {path}", MetadataField.from_json, f) for f in body.get("doc_metadata") or ()]
 
     def create_metadata_field(self, dataset_id: str, name: str, type: str = "string") -> MetadataField:
         """`type` is string, number or time. A name the dataset already has is 400 `Metadata name already exists.`"""
         path = f"/datasets/{dataset_id}/metadata"
         body = self.transport.json("POST", path, safe=False, ok=(200, 201), json={"type": type, "name": name})
-        return _parse(f"POST {path}", MetadataField.from_json, body)
+        return parse_model(f"POST {path}", MetadataField.from_json, body)
 
     def ensure_metadata_fields(self, dataset_id: str, wanted: Mapping[str, str]) -> dict[str, MetadataField]:
         """The fields named in `wanted` (name -> type), creating those the dataset does not have yet.
@@ -252,20 +335,28 @@ class DifyDatasetClient(_Client):
             if self.compat.has_partial_update:
                 operation["partial_update"] = False
             operations.append(operation)
-        if operations:
-            self.transport.json(
-                "POST", f"/datasets/{dataset_id}/documents/metadata", safe=True, json={"operation_data": operations}
-            )
+        if not operations:
+            return
+        path = f"/datasets/{dataset_id}/documents/metadata"
+        with self.transport.request("POST", path, safe=True, json={"operation_data": operations}) as response:
+            try:
+                body = response.json()
+            except ValueError:
+                raise malformed(f"POST {path}", response.status_code, "body is not JSON") from None
+        if not self.compat.metadata_written(body):
+            raise malformed(f"POST {path}", response.status_code, f"unexpected answer {json.dumps(body)[:80]}")
 
 
 class DifyAppClient(_Client):
     """Workflow-app API: one key per app."""
 
     def info(self) -> AppInfo:
-        return _parse("GET /info", AppInfo.from_json, self.transport.json("GET", "/info", safe=True))
+        return parse_model("GET /info", AppInfo.from_json, self.transport.json("GET", "/info", safe=True))
 
     def parameters(self) -> AppParameters:
-        return _parse("GET /parameters", AppParameters.from_json, self.transport.json("GET", "/parameters", safe=True))
+        return parse_model(
+            "GET /parameters", AppParameters.from_json, self.transport.json("GET", "/parameters", safe=True)
+        )
 
     def run_workflow(
         self, inputs: Mapping[str, Any], user: str, *, read_timeout_s: float | None = None
@@ -282,7 +373,7 @@ class DifyAppClient(_Client):
             read_timeout_s=read_timeout_s,
             json={"inputs": dict(inputs), "user": user, "response_mode": "blocking"},
         )
-        return _parse(
+        return parse_model(
             "POST /workflows/run",
             lambda b: WorkflowRunResult(str(b["task_id"]), str(b["workflow_run_id"]), WorkflowRun.from_json(b["data"])),
             body,
@@ -322,7 +413,7 @@ class DifyAppClient(_Client):
                 except ValueError:
                     raise malformed(f"GET {path}", 200, "body is not JSON") from None
             known = self.compat.known_run(response.status_code, body)
-        return None if known is None else _parse(f"GET {path}", WorkflowRun.from_json, known)
+        return None if known is None else parse_model(f"GET {path}", WorkflowRun.from_json, known)
 
     def stop_task(self, task_id: str, user: str) -> None:
         self.transport.json("POST", f"/workflows/tasks/{task_id}/stop", safe=True, json={"user": user})

@@ -15,9 +15,13 @@ transport failures are described by kind, not by urllib3's message (which repeat
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
+
+T = TypeVar("T")
 
 # Dify Cloud's knowledge rate limit is a 403 `forbidden`, not a 429, and carries no Retry-After (dify-api.md §8).
 _KNOWLEDGE_RATE_LIMIT = re.compile(r"rate limit", re.IGNORECASE)
@@ -48,6 +52,7 @@ class DifyError(Exception):
         return (type(self), (self.endpoint, self.status, self.code, self.message))
 
 
+NO_MESSAGE = "(Dify gave no message)"
 _TITLE = re.compile(r"<title>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _HTML_CODES = {404: "not_found", 405: "method_not_allowed", 413: "request_entity_too_large"}
 _MESSAGE_CHARS = 500
@@ -61,7 +66,9 @@ def error_from_response(endpoint: str, response: requests.Response) -> DifyError
     except ValueError:
         body = None
     if isinstance(body, dict) and ("code" in body or "message" in body):
-        message = str(body.get("message") or "").strip() or response.reason or ""
+        # Dify answers some refusals with an empty message (an unsupported file type, a file over the size
+        # limit: 400 invalid_param, ""); the HTTP reason ("Bad Request") would only repeat the status
+        message = str(body.get("message") or "").strip() or NO_MESSAGE
         if body.get("params"):
             message = f"{message} (parameter {body['params']})"
         return DifyError(endpoint, status, str(body.get("code") or f"http_{status}"), message[:_MESSAGE_CHARS])
@@ -104,3 +111,11 @@ def error_from_exception(endpoint: str, exc: requests.RequestException) -> DifyE
 def malformed(endpoint: str, status: int, what: str) -> DifyError:
     """A success status whose body the client cannot use (not JSON, missing fields, wrong shape)."""
     return DifyError(endpoint, status, "malformed_response", what)
+
+
+def parse_model(endpoint: str, parse: Callable[[Any], T], data: Any) -> T:
+    """Run a model's tolerant parser; a body missing even the required fields is a `malformed_response`."""
+    try:
+        return parse(data)
+    except (KeyError, TypeError, ValueError, AttributeError, StopIteration) as exc:
+        raise malformed(endpoint, 200, f"unexpected response shape ({type(exc).__name__} {exc})") from None

@@ -1,14 +1,52 @@
 """What the Dify client returns: frozen dataclasses parsed tolerantly from Dify's JSON.
 
 Newer Dify versions add fields; those are ignored. Missing optional fields get neutral defaults. Timestamps
-stay integer Unix seconds, as Dify sends them.
+are integer Unix seconds, as Dify sends them from 1.2.0 (1.0-1.1 sent the run detail's as date-time strings,
+read here too). Fields Dify sends as JSON text on some versions (run detail `inputs` always, `outputs` on 1.7.2,
+1.9.1 and 1.11.1, an object on 1.13.2) are decoded, so every version reads the same.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
+
+
+def _decoded_object(value: Any) -> dict[str, Any] | None:
+    """A JSON object, or the JSON text of one; text that is not an object is kept under `_raw`."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {"_raw": value}
+    return value if isinstance(value, dict) else {"_raw": value}
+
+
+def _timestamp(value: Any) -> int | None:
+    """Unix seconds from an int, a float, a numeric string, ISO-8601 or an RFC 2822 date (flask-restful's
+    `DateTime` field, the 1.0-1.1 run detail); a naive date-time is UTC, as Dify stores it."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return int(value)
+    text = str(value).strip()
+    try:
+        return int(float(text))
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            moment = parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            raise ValueError(f"not a timestamp: {text[:40]!r}") from None
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
 
 
 @dataclass(frozen=True)
@@ -30,6 +68,9 @@ class Dataset:
     indexing_technique: str | None = None
     doc_form: str | None = None
     metadata_fields: tuple[MetadataField, ...] = ()
+    # the dataset's own retrieval settings (`retrieval_model_dict`: search_method, top_k, …), which `/retrieve`
+    # uses when a request sends none
+    retrieval_model: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, data: dict) -> Dataset:
@@ -38,10 +79,12 @@ class Dataset:
             name=str(data.get("name") or ""),
             document_count=int(data.get("document_count") or 0),
             indexing_technique=data.get("indexing_technique"),
-            doc_form=data.get("doc_form"),
+            # the dataset's document form; pipeline-era Dify (>= 1.9) also calls it `chunk_structure`
+            doc_form=data.get("doc_form") or data.get("chunk_structure"),
             metadata_fields=tuple(
                 MetadataField.from_json(f) for f in data.get("doc_metadata") or () if f.get("id") != "built-in"
             ),
+            retrieval_model=dict(data.get("retrieval_model_dict") or {}),
         )
 
 
@@ -80,8 +123,43 @@ class Document:
             enabled=bool(data.get("enabled", True)),
             archived=bool(data.get("archived", False)),
             error=data.get("error"),
-            created_at=int(data.get("created_at") or 0),
+            created_at=_timestamp(data.get("created_at")) or 0,
             word_count=int(data.get("word_count") or 0),
+            metadata=metadata,
+        )
+
+
+@dataclass(frozen=True)
+class RetrievalRecord:
+    """One chunk `/retrieve` returned, `rank` 1 being the best. `score` is None for `keyword_search` (Dify's
+    keyword index scores nothing); `source_key` is the document's metadata value of the field asked for, None
+    for a document without it (one uploaded by hand)."""
+
+    rank: int
+    segment_id: str
+    document_id: str
+    document_name: str
+    source_key: str | None
+    score: float | None
+    content: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, rank: int, data: dict, source_key_field: str) -> RetrievalRecord:
+        segment = data["segment"]
+        document = segment.get("document") or {}
+        metadata = document.get("doc_metadata")
+        metadata = dict(metadata) if isinstance(metadata, dict) else {}
+        key = metadata.get(source_key_field)
+        score = data.get("score")
+        return cls(
+            rank=rank,
+            segment_id=str(segment.get("id") or ""),
+            document_id=str(segment.get("document_id") or document.get("id") or ""),
+            document_name=str(document.get("name") or ""),
+            source_key=None if key in (None, "") else str(key),
+            score=None if score is None else float(score),
+            content=str(segment.get("content") or ""),
             metadata=metadata,
         )
 
@@ -183,24 +261,19 @@ class WorkflowRun:
 
     @classmethod
     def from_json(cls, data: dict) -> WorkflowRun:
-        inputs = data.get("inputs") or {}
-        if isinstance(inputs, str):  # the run detail route sends inputs as a JSON string
-            try:
-                inputs = json.loads(inputs)
-            except ValueError:
-                inputs = {"_raw": inputs}
         return cls(
             id=str(data["id"]),
             status=str(data.get("status") or "unknown"),
             workflow_id=data.get("workflow_id"),
-            inputs=inputs if isinstance(inputs, dict) else {"_raw": inputs},
-            outputs=data.get("outputs"),
+            # the run detail adds Dify's system variables (`sys.user_id`, `sys.files`, ...) to what the run was given
+            inputs={k: v for k, v in (_decoded_object(data.get("inputs")) or {}).items() if not k.startswith("sys.")},
+            outputs=_decoded_object(data.get("outputs")),
             error=data.get("error") or None,
             elapsed_time=float(data.get("elapsed_time") or 0.0),
             total_tokens=int(data.get("total_tokens") or 0),
             total_steps=int(data.get("total_steps") or 0),
-            created_at=int(data.get("created_at") or 0),
-            finished_at=int(data["finished_at"]) if data.get("finished_at") else None,
+            created_at=_timestamp(data.get("created_at")) or 0,
+            finished_at=_timestamp(data.get("finished_at")),
         )
 
 
@@ -252,8 +325,8 @@ class WorkflowLog:
             elapsed_time=float(run.get("elapsed_time") or 0.0),
             total_tokens=int(run.get("total_tokens") or 0),
             total_steps=int(run.get("total_steps") or 0),
-            created_at=int(run.get("created_at") or data.get("created_at") or 0),
-            finished_at=int(run["finished_at"]) if run.get("finished_at") else None,
+            created_at=_timestamp(run.get("created_at") or data.get("created_at")) or 0,
+            finished_at=_timestamp(run.get("finished_at")),
             created_from=data.get("created_from"),
             created_by_role=data.get("created_by_role"),
             end_user_session_id=end_user.get("session_id"),

@@ -4,6 +4,10 @@ The dataset key arrives as `dg.EnvVar` and the field is `repr=False`: the UI sho
 neither the resource's repr, nor a log line, nor a `DifyError` ever contains the key. App keys are passed to
 `app_client()` by the feature that owns them (each app has its own key). Field descriptions are
 `DifySettings`' own, so the settings file and the UI describe each value in the same words.
+
+The Dify version is read once per resource from the server's own index (`GET /v1/`, no key needed) and
+compared with `dify.version` (compat.py `resolve_version`); a disagreement is logged as a warning naming the
+setting, and the server's version is followed.
 """
 
 from __future__ import annotations
@@ -15,7 +19,15 @@ import dagster as dg
 from pydantic import Field, PrivateAttr
 
 from difyops_dagster.dify.client import DifyAppClient, DifyDatasetClient
-from difyops_dagster.dify.compat import DifyCompat
+from difyops_dagster.dify.compat import (
+    FALLBACK,
+    DifyCompat,
+    Version,
+    format_version,
+    resolve_version,
+    server_version_from_index,
+)
+from difyops_dagster.dify.errors import DifyError
 from difyops_dagster.dify.transport import DifyTransport, RateLimiter, TransportOptions
 from difyops_dagster.settings import DifySettings
 
@@ -39,8 +51,10 @@ class DifyResource(dg.ConfigurableResource):
     backoff_factor_s: float = _described("backoff_factor_s")
     backoff_max_s: float = _described("backoff_max_s")
     rate_limit_per_second: float = _described("rate_limit_per_second")
+    read_concurrency: int = _described("read_concurrency")
 
     _limiter: RateLimiter | None = PrivateAttr(default=None)
+    _compat: DifyCompat | None = PrivateAttr(default=None)
 
     def _options(self) -> TransportOptions:
         return TransportOptions(
@@ -61,15 +75,45 @@ class DifyResource(dg.ConfigurableResource):
     def _transport(self, api_key: str) -> DifyTransport:
         return DifyTransport(self.base_url, api_key, self._options(), self._shared_limiter())
 
+    def compat(self) -> DifyCompat:
+        """The version rules to speak, from the server's report and `dify.version`; resolved once."""
+        with _LIMITER_LOCK:
+            if self._compat is None:
+                resolved = resolve_version(self.version, self._reported_version())
+                if resolved.warning:
+                    dg.get_dagster_logger().warning(resolved.warning)
+                elif resolved.source == "default":
+                    dg.get_dagster_logger().warning(
+                        f"Dify at {self.base_url} did not report its version (GET /v1/) and dify.version is "
+                        f"auto: assuming Dify {format_version(FALLBACK)}. Set dify.version to the server's version."
+                    )
+                self._compat = DifyCompat(resolved.version)
+            return self._compat
+
+    def _reported_version(self) -> Version | None:
+        """`server_version` from the service API's index, or None when it cannot be read (one try only: a
+        server that is down fails the real call right after, with the full retry budget)."""
+        options = self._options()
+        transport = DifyTransport(
+            self.base_url, "", TransportOptions(options.connect_timeout_s, options.read_timeout_s, 0), RateLimiter(0)
+        )
+        try:
+            with transport.request("GET", "/", safe=True, headers={"Authorization": None}) as response:
+                return server_version_from_index(response.json())
+        except (DifyError, ValueError):
+            return None
+        finally:
+            transport.close()
+
     def dataset_client(self) -> DifyDatasetClient:
         """The knowledge client; fails when `dify.dataset_api_key` is not configured."""
         if not self.dataset_api_key:
             raise dg.Failure("dify.dataset_api_key is not configured (set it as {env: VAR} in the settings file)")
-        return DifyDatasetClient(self._transport(self.dataset_api_key), DifyCompat.parse(self.version))
+        return DifyDatasetClient(self._transport(self.dataset_api_key), self.compat(), self.read_concurrency)
 
     def app_client(self, api_key: str) -> DifyAppClient:
         """A client for the one workflow app that `api_key` (`app-…`) belongs to."""
-        return DifyAppClient(self._transport(api_key), DifyCompat.parse(self.version))
+        return DifyAppClient(self._transport(api_key), self.compat(), self.read_concurrency)
 
 
 def build_dify_resource(settings: DifySettings) -> DifyResource:
@@ -83,4 +127,5 @@ def build_dify_resource(settings: DifySettings) -> DifyResource:
         backoff_factor_s=settings.backoff_factor_s,
         backoff_max_s=settings.backoff_max_s,
         rate_limit_per_second=settings.rate_limit_per_second,
+        read_concurrency=settings.read_concurrency,
     )

@@ -7,6 +7,7 @@ proceed, and the `every_app_fetched` check fails so the UI shows it. The reports
 stored days, so a weekly report is exactly the sum of its seven days.
 """
 
+import warnings
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -30,6 +31,23 @@ RESOURCES = {"dify", "artifacts", "report_sources"}
 
 
 def build_report_assets(
+    reports: ReportsSettings,
+    daily: dg.DailyPartitionsDefinition,
+    weekly: dg.WeeklyPartitionsDefinition,
+    with_notifier: bool,
+) -> list[dg.AssetsDefinition]:
+    # `backfill_policy=BackfillPolicy.single_run()` is on purpose: a ranged backfill (the UI's, or `dg launch
+    # --partition-range`) is one run over `context.partition_keys`, not one run per day. Dagster 1.13 marks that
+    # parameter of `@asset` beta and warns each time the code location loads (code server, every run worker and
+    # step process: a dozen times per run); exactly that warning is silenced here, any other beta use still warns.
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message=r"Parameter `backfill_policy` of function `asset`", category=dg.BetaWarning
+        )
+        return _report_assets(reports, daily, weekly, with_notifier)
+
+
+def _report_assets(
     reports: ReportsSettings,
     daily: dg.DailyPartitionsDefinition,
     weekly: dg.WeeklyPartitionsDefinition,

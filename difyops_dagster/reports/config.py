@@ -10,13 +10,19 @@ from __future__ import annotations
 import re
 from datetime import date
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
-from difyops_dagster.config_model import SecretEnv, SettingsModel
+from difyops_dagster.config_model import (
+    RelativeFolder,
+    SecretEnv,
+    SettingsModel,
+    TimezoneName,
+    check_unique_names,
+    name_type,
+)
 
-APP_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+AppName = name_type(r"^[a-z][a-z0-9_]{0,62}$", "lowercase letters, digits and `_`, starting with a letter (at most 63)")
 CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")  # cron numbering
 
@@ -24,7 +30,7 @@ WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "s
 class ReportAppSettings(SettingsModel):
     """One Dify workflow app whose logs are reported."""
 
-    name: str = Field(description="Short name used in file names and metadata: lowercase letters, digits, `_`.")
+    name: AppName = Field(description="Short name used in file names and metadata: lowercase letters, digits, `_`.")
     api_key: SecretEnv = Field(description="The app's API key (app-…), as {env: VAR}.")
     app_id: str | None = Field(
         default=None,
@@ -35,19 +41,12 @@ class ReportAppSettings(SettingsModel):
         default=None, description="Only runs with this status (Dify accepts succeeded, failed or stopped)."
     )
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not APP_NAME.match(value):
-            raise ValueError(f"reports.apps[].name must match {APP_NAME.pattern}, got {value!r}")
-        return value
-
 
 class ReportsSettings(SettingsModel):
     """Daily and weekly reports over Dify's workflow logs, stored as CSV / Markdown / JSON / PNG."""
 
     apps: list[ReportAppSettings] = Field(min_length=1, description="Apps whose logs are reported.")
-    timezone: str = Field(default="UTC", description="IANA timezone of the report days and of the schedules.")
+    timezone: TimezoneName = Field(default="UTC", description="IANA timezone of the report days and of the schedules.")
     start_date: date = Field(description="First day (YYYY-MM-DD) a daily partition exists for; backfills start here.")
     run_details: bool = Field(
         default=True, description="Fetch each run's inputs, outputs and error (GET /workflows/run/{id})."
@@ -73,7 +72,7 @@ class ReportsSettings(SettingsModel):
     schedules_running: bool = Field(
         default=True, description="Start the daily and weekly schedules as running (else turn them on in the UI)."
     )
-    storage_prefix: str = Field(
+    storage_prefix: RelativeFolder = Field(
         default="reports/", description="Key prefix in the artifact store for log rows and report files."
     )
     retention_days: int = Field(
@@ -88,29 +87,12 @@ class ReportsSettings(SettingsModel):
         default=False, description="Also send notifications for runs of a backfill (off: one per scheduled report)."
     )
 
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"reports.timezone must be an IANA name such as Asia/Shanghai, got {value!r}") from None
-        return value
-
     @field_validator("daily_at", "weekly_at")
     @classmethod
     def _clock(cls, value: str) -> str:
         if not CLOCK.match(value):
             raise ValueError(f"report times must be HH:MM (24 h), got {value!r}")
         return value
-
-    @field_validator("storage_prefix")
-    @classmethod
-    def _prefix(cls, value: str) -> str:
-        value = value.strip("/")
-        if not value or ".." in value.split("/"):
-            raise ValueError(f"reports.storage_prefix must be a relative folder such as reports/, got {value!r}")
-        return value + "/"
 
     @model_validator(mode="after")
     def _retention_covers_a_week(self) -> ReportsSettings:
@@ -120,10 +102,7 @@ class ReportsSettings(SettingsModel):
 
     @model_validator(mode="after")
     def _unique_names(self) -> ReportsSettings:
-        names = [app.name for app in self.apps]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"reports.apps names must be unique, repeated: {', '.join(duplicates)}")
+        check_unique_names([app.name for app in self.apps], "reports.apps")
         return self
 
     def clock(self, which: Literal["daily", "weekly"]) -> tuple[int, int]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dagster as dg
 from pydantic import Field
 
-from difyops_dagster.dify.compat import DifyCompat
 from difyops_dagster.dify.console import DifyConsoleClient
 from difyops_dagster.dify.resource import DifyResource
 from difyops_dagster.dify.transport import RateLimiter, TransportOptions
@@ -53,7 +52,7 @@ class ReportSourcesResource(dg.ConfigurableResource):
             self.console_url,
             self.console_email,
             self.console_password,
-            compat=DifyCompat.parse(dify.version),
+            compat=dify.compat(),
             options=options,
             limiter=RateLimiter(dify.rate_limit_per_second),
         )

@@ -4,10 +4,11 @@ Order: restores first (Dify's `un_archive` / `enable` status routes, one documen
 its document), so that a restored document can then be updated and an archived one deleted. Then deletes (plain
 and repair), so a repair's re-created document never meets its old twin under Dify's upsert by name (deleting
 the twin by id afterwards would delete the new upload). Then uploads (create, update, repair), at most
-`concurrency` Dify calls in flight; the metadata of finished uploads is written in batches of `metadata_batch`
-documents per call, each document's whole set (`source_key`, `fingerprint`), so a file costs one call plus a
-fraction, and an upload killed before its batch was written is an untagged document the next plan repairs.
-Then a wait until every uploaded batch finished indexing or the timeout passed.
+`concurrency` Dify calls in flight, their bodies read from S3 ahead of them (prefetch.py) so that an upload
+thread only waits on Dify; the metadata of finished uploads is written in batches of `metadata_batch` documents
+per call, each document's whole set (`source_key`, `fingerprint`), so a file costs one call plus a fraction, and
+an upload killed before its batch was written is an untagged document the next plan repairs. Then a wait until
+every uploaded batch finished indexing or the timeout passed.
 
 A failing item becomes an `ItemOutcome` with a readable reason and the others go on (one bad file never aborts
 the rest). A document Dify will not restore is immovable (it cannot be updated, and an archived one cannot be
@@ -25,11 +26,13 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Any
 
 from difyops_dagster.dify.client import DifyDatasetClient
-from difyops_dagster.dify.errors import DifyError
-from difyops_dagster.dify.models import MetadataField, UploadResult
+from difyops_dagster.dify.compat import format_version
+from difyops_dagster.dify.errors import NO_MESSAGE, DifyError
+from difyops_dagster.dify.models import Dataset, MetadataField, UploadResult
 from difyops_dagster.sync.models import (
     FINGERPRINT_FIELD,
     METADATA_FIELDS,
@@ -42,8 +45,8 @@ from difyops_dagster.sync.models import (
     SourceItem,
     SyncPlan,
 )
+from difyops_dagster.sync.prefetch import BodyPrefetcher, ContentLoader
 
-ContentLoader = Callable[[SourceItem], bytes]
 Log = Callable[[str], Any]
 
 
@@ -64,6 +67,17 @@ class ApplyOptions:
     # repeated upload land on the same document, so a transient failure (no answer, 429, 5xx) is tried again.
     upload_attempts: int = 3
     retry_backoff_s: float = 0.5
+    # Bodies read from S3 ahead of the uploads (prefetch.py): that many reads in flight, that many bytes held.
+    prefetch_workers: int = 4
+    prefetch_bytes: int = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class _UploadOptions:
+    """The `data` options of a create and of an update (None: send none)."""
+
+    create: Mapping[str, Any] | None
+    update: Mapping[str, Any] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +96,19 @@ class _Delete:
 
 
 def read_dataset(client: DifyDatasetClient, dataset_id: str) -> DatasetSnapshot:
-    """Every document of the dataset, through every page (the client stops on `total` or an empty page)."""
+    """Every document of the dataset, through every page (the client stops on `total` or an empty page).
+
+    The sync keeps each document's source key and fingerprint in Dify's document metadata, which Dify 1.1.0
+    introduced: on 1.0 every document would look untagged and be uploaded again on every run, so it refuses.
+    """
+    if not client.compat.lists_document_metadata:
+        raise DifyError(
+            f"GET /datasets/{dataset_id}/documents",
+            None,
+            "unsupported_version",
+            "the sync needs Dify 1.1.0 or later (document metadata); this Dify is "
+            + format_version(client.compat.version),
+        )
     documents = tuple(DatasetDocument.from_document(d) for d in client.iter_documents(dataset_id))
     return DatasetSnapshot(dataset_id, documents)
 
@@ -105,8 +131,7 @@ def apply_sync_plan(
         client,
         dataset_id,
         fields,
-        load_content,
-        options.first_upload_options if first_time else None,
+        _upload_options(dataset, options.first_upload_options, first_time),
         deadline=time.monotonic() + options.indexing_timeout_s,
         poll_s=options.indexing_poll_s,
         attempts=options.upload_attempts,
@@ -127,11 +152,34 @@ def apply_sync_plan(
         failed_deletes = {o.source_key for o in deleted if not o.ok and o.action == "repair"}
         uploads, blocked = _uploads(plan, failed_deletes, stuck)
         outcomes += blocked
-        uploaded, batches = _run_uploads(pool, writer, uploads, options, log)
+        sources = [u.source for u in uploads]
+        with BodyPrefetcher(
+            load_content, sources, workers=options.prefetch_workers, max_bytes=options.prefetch_bytes
+        ) as bodies:
+            uploaded, batches = _run_uploads(pool, writer, uploads, bodies, options, log)
         outcomes += uploaded
         log(f"uploaded and tagged {sum(o.ok for o in uploaded)} of {len(uploads)} documents")
         timed_out = _wait_for_batches(pool, writer, batches)
     return ApplyReport(tuple(outcomes), tuple(sorted(timed_out)), tuple(immovable))
+
+
+def document_form(dataset: Dataset, first_upload_options: Mapping[str, Any] | None) -> str | None:
+    """The form every create and update must name: from 1.9.0 Dify defaults a missing `doc_form` to
+    `text_model` and refuses one that differs from the dataset's ("doc_form is different from the dataset
+    doc_form."), so a parent-child or Q&A dataset needs its own form sent. A dataset without a form yet takes the
+    one its first rule implies (`hierarchical` chunking is the parent-child form); None leaves Dify's default."""
+    if dataset.doc_form:
+        return dataset.doc_form
+    rule = (first_upload_options or {}).get("process_rule") or {}
+    return "hierarchical_model" if rule.get("mode") == "hierarchical" else None
+
+
+def _upload_options(
+    dataset: Dataset, first_upload_options: Mapping[str, Any] | None, first_time: bool
+) -> _UploadOptions:
+    form = {"doc_form": doc_form} if (doc_form := document_form(dataset, first_upload_options)) else {}
+    create = {**(first_upload_options or {}), **form} if first_time else form
+    return _UploadOptions(create=create or None, update=form or None)
 
 
 def wait_until_settled(
@@ -169,7 +217,12 @@ def _uploads(
 
 
 def _run_uploads(
-    pool: ThreadPoolExecutor, writer: _Writer, uploads: list[_Upload], options: ApplyOptions, log: Log
+    pool: ThreadPoolExecutor,
+    writer: _Writer,
+    uploads: list[_Upload],
+    bodies: ContentLoader,
+    options: ApplyOptions,
+    log: Log,
 ) -> tuple[list[ItemOutcome], dict[str, str]]:
     """Keep `concurrency` calls in flight: uploads, and a metadata write whenever a batch of uploads is done."""
     outcomes: list[ItemOutcome] = []
@@ -186,7 +239,7 @@ def _run_uploads(
             if item is None:
                 exhausted = True
             else:
-                in_flight[pool.submit(writer.upload, item)] = "upload"
+                in_flight[pool.submit(writer.upload, item, bodies)] = "upload"
         uploading = any(kind == "upload" for kind in in_flight.values())
         if ready and (len(ready) >= options.metadata_batch or (exhausted and not uploading)):
             in_flight[pool.submit(writer.tag, ready)] = "tag"
@@ -231,8 +284,7 @@ class _Writer:
         client: DifyDatasetClient,
         dataset_id: str,
         fields: dict[str, MetadataField],
-        load_content: ContentLoader,
-        first_upload_options: Mapping[str, Any] | None,
+        upload_options: _UploadOptions,
         deadline: float,
         poll_s: float,
         attempts: int,
@@ -243,8 +295,7 @@ class _Writer:
         self.client = client
         self.dataset_id = dataset_id
         self.fields = fields
-        self.load_content = load_content
-        self.first_upload_options = first_upload_options
+        self.upload_options = upload_options
         self.deadline = deadline
         self.poll_s = poll_s
 
@@ -279,9 +330,9 @@ class _Writer:
                     continue
                 return ItemOutcome(item.action, item.source_key, False, f"delete {item.document_id}: {exc}")
 
-    def upload(self, item: _Upload) -> tuple[_Upload, UploadResult | None, str]:
+    def upload(self, item: _Upload, load_content: ContentLoader) -> tuple[_Upload, UploadResult | None, str]:
         try:
-            content = self.load_content(item.source)
+            content = load_content(item.source)
         except Exception as exc:  # the object vanished since the listing, or S3 failed: this item only
             return item, None, f"reading the source failed: {type(exc).__name__}: {exc}"
         name = item.source.document_name
@@ -293,7 +344,7 @@ class _Writer:
                         self.dataset_id,
                         name,
                         content,
-                        options=self.first_upload_options,
+                        options=self.upload_options.create,
                         duplicate=False if item.fresh else None,
                     )
                 else:
@@ -302,7 +353,7 @@ class _Writer:
             except DifyError as exc:
                 if not exc.retryable or attempt >= self.attempts:
                     tries = f" (after {attempt} attempts)" if attempt > 1 else ""
-                    return item, None, f"{exc}{tries}"
+                    return item, None, f"{upload_refusal(name, exc)}{tries}"
             time.sleep(self.backoff_s * 2 ** (attempt - 1))
             attempt += 1
 
@@ -310,7 +361,9 @@ class _Writer:
         """Dify updates only `available` documents; one still indexing (an earlier run's upload) is waited for."""
         while True:
             try:
-                return self.client.update_document_by_file(self.dataset_id, document_id, name, content)
+                return self.client.update_document_by_file(
+                    self.dataset_id, document_id, name, content, options=self.upload_options.update
+                )
             except DifyError as exc:
                 if "not available" in exc.message and time.monotonic() < self.deadline:
                     time.sleep(self.poll_s)
@@ -337,6 +390,22 @@ class _Writer:
             # 404: a later upload of the same name superseded the batch; anything else is asked again next round
             # (the dataset is re-read and verified afterwards either way).
             return exc.status == 404
+
+
+def upload_refusal(name: str, exc: DifyError) -> str:
+    """An upload Dify refused, naming the file, its extension and Dify's code. A stock Dify refuses a file type
+    its ETL does not read with 400 `invalid_param` and an empty message (seen on 1.7.2-1.13.2), and an over-size
+    file the same way, so the text says what such an answer means."""
+    extension = PurePosixPath(name).suffix.lower() or "(no extension)"
+    text = f"Dify refused {name} (extension {extension}; HTTP {exc.status}, {exc.code}): {exc.message}"
+    if exc.status == 400 and exc.code == "invalid_param" and exc.message == NO_MESSAGE:
+        text += (
+            f" - on a stock Dify this means its ETL does not take {extension} files (narrow sync.accepted_extensions,"
+            " or run Dify with ETL_TYPE=Unstructured) or the file is over its upload size limit"
+        )
+    elif exc.status == 415 or exc.code == "unsupported_file_type":
+        text += f" - narrow sync.accepted_extensions to what this Dify's ETL takes (not {extension})"
+    return text
 
 
 def _metadata(source: SourceItem) -> dict[str, str]:

@@ -174,6 +174,8 @@ def _target_assets(settings: SyncSettings, target: str, dataset_id: str) -> list
                     f"Dify refused the dataset key reading {dataset_id}: {exc} (check dify.dataset_api_key)",
                     allow_retries=False,
                 ) from None
+            if exc.code == "unsupported_version":
+                raise dg.Failure(exc.message, allow_retries=False) from None
             raise
         context.log.info(f"{dataset_id}: {len(snapshot.documents)} documents")
         yield dg.Output(snapshot, metadata=snapshot_metadata(snapshot))
@@ -294,6 +296,7 @@ def _s3_loader(s3_client: Any, bucket: str):
 def _apply_options(settings: SyncSettings) -> ApplyOptions:
     return ApplyOptions(
         concurrency=settings.upload_concurrency,
+        prefetch_workers=min(settings.upload_concurrency, 32),
         indexing_timeout_s=settings.indexing_timeout_s,
         indexing_poll_s=settings.indexing_poll_s,
         first_upload_options={"indexing_technique": settings.indexing_technique, "process_rule": settings.process_rule},

@@ -205,6 +205,7 @@ def build_video_assets(settings: VideoSettings) -> list[dg.AssetsDefinition]:
 def _apply_options(settings: VideoSettings) -> ApplyOptions:
     return ApplyOptions(
         concurrency=settings.upload_concurrency,
+        prefetch_workers=min(settings.upload_concurrency, 32),
         indexing_timeout_s=settings.indexing_timeout_s,
         indexing_poll_s=settings.indexing_poll_s,
         first_upload_options={"indexing_technique": settings.indexing_technique, "process_rule": settings.process_rule},

@@ -9,16 +9,24 @@ only the names of their environment variables are stored, and yt-dlp receives th
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dagster._utils.schedules import is_valid_cron_string  # the check ScheduleDefinition itself applies
 from pydantic import Field, field_validator, model_validator
 
-from difyops_dagster.config_model import SecretEnv, SettingsModel
+from difyops_dagster.config_model import (
+    CronString,
+    DatasetId,
+    RelativeFolder,
+    SecretEnv,
+    SettingsModel,
+    TimezoneName,
+    check_unique_names,
+    name_type,
+)
 
-SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,47}$")
+SourceName = name_type(
+    r"^[a-z][a-z0-9_-]{0,47}$", "lowercase letters, digits, `_` or `-`, starting with a letter (at most 48 characters)"
+)
 LANGUAGE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")
 IMPORT_PATH = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 TRANSCRIBERS = ("faster_whisper",)
@@ -27,7 +35,7 @@ TRANSCRIBERS = ("faster_whisper",)
 class VideoSourceSettings(SettingsModel):
     """One video, playlist, channel or feed URL, with how its videos are fetched."""
 
-    name: str = Field(
+    name: SourceName = Field(
         description="Short name of the source (lowercase letters, digits, `_`, `-`); shown with each video."
     )
     url: str = Field(description="A video, playlist, channel or feed URL yt-dlp understands.")
@@ -47,16 +55,6 @@ class VideoSourceSettings(SettingsModel):
         ge=1,
         description="For a playlist or channel: take at most this many entries, in the order the site lists them.",
     )
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not SOURCE_NAME.match(value):
-            raise ValueError(
-                f"a video source name must be lowercase letters, digits, `_` or `-`, starting with a letter "
-                f"(at most 48 characters), got {value!r}"
-            )
-        return value
 
     @field_validator("url")
     @classmethod
@@ -105,7 +103,7 @@ class TranscriptionSettings(SettingsModel):
 class VideoSettings(SettingsModel):
     """Which videos feed which Dify dataset, and how politely they are fetched."""
 
-    dataset_id: str = Field(description="Dify dataset (UUID) the video documents are synced into.")
+    dataset_id: DatasetId = Field(description="Dify dataset (UUID) the video documents are synced into.")
     sources: list[VideoSourceSettings] = Field(
         min_length=1, description="Videos, playlists, channels or feeds; each entry becomes one partition."
     )
@@ -137,7 +135,7 @@ class VideoSettings(SettingsModel):
         description="Import paths (`package.module:Class`) of extra yt-dlp extractors, tried before the built-in "
         "ones: for an in-house video site yt-dlp does not know.",
     )
-    storage_prefix: str = Field(
+    storage_prefix: RelativeFolder = Field(
         default="video/", description="Folder (key prefix) in the artifact store for downloads and documents."
     )
     paragraph_seconds: int = Field(
@@ -163,18 +161,10 @@ class VideoSettings(SettingsModel):
     sensor_interval_s: int = Field(
         default=3600, ge=30, description="How often `video_sources_sensor` expands the sources, seconds."
     )
-    schedule_cron: str = Field(
+    schedule_cron: CronString = Field(
         default="0 3 * * *", description="When `video_daily_schedule` syncs every current document (cron)."
     )
-    schedule_timezone: str = Field(default="UTC", description="Timezone of the schedule, e.g. Asia/Shanghai.")
-
-    @field_validator("dataset_id")
-    @classmethod
-    def _dataset_id(cls, value: str) -> str:
-        try:
-            return str(uuid.UUID(value))
-        except ValueError:
-            raise ValueError(f"a Dify dataset id is a UUID (see the dataset's URL in Dify), got {value!r}") from None
+    schedule_timezone: TimezoneName = Field(default="UTC", description="Timezone of the schedule, e.g. Asia/Shanghai.")
 
     @field_validator("extra_extractors")
     @classmethod
@@ -184,36 +174,9 @@ class VideoSettings(SettingsModel):
             raise ValueError(f"extra_extractors must be import paths like package.module:Class, got {bad!r}")
         return value
 
-    @field_validator("storage_prefix")
-    @classmethod
-    def _prefix(cls, value: str) -> str:
-        value = value.strip("/")
-        if not value or ".." in value.split("/"):
-            raise ValueError(f"video.storage_prefix must be a relative folder such as video/, got {value!r}")
-        return value + "/"
-
-    @field_validator("schedule_cron")
-    @classmethod
-    def _cron(cls, value: str) -> str:
-        if not is_valid_cron_string(value):
-            raise ValueError(f"video.schedule_cron is not a valid cron string: {value!r}")
-        return value
-
-    @field_validator("schedule_timezone")
-    @classmethod
-    def _timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"video.schedule_timezone is not a known timezone: {value!r}") from None
-        return value
-
     @model_validator(mode="after")
     def _unique_sources(self) -> VideoSettings:
-        names = [s.name for s in self.sources]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"video.sources names must be unique; repeated: {', '.join(duplicates)}")
+        check_unique_names([s.name for s in self.sources], "video.sources")
         return self
 
     def source(self, name: str) -> VideoSourceSettings | None:

@@ -9,20 +9,28 @@ from __future__ import annotations
 
 import re
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
-from difyops_dagster.config_model import SecretEnv, SettingsModel
+from difyops_dagster.config_model import (
+    CronString,
+    SecretEnv,
+    SettingsModel,
+    TimezoneName,
+    check_unique_names,
+    name_type,
+)
 
-NAME = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
+AppName = name_type(
+    r"^[a-z][a-z0-9_]{0,47}$", "lowercase letters, digits and `_`, starting with a letter (at most 48 characters)"
+)
 ASSET_KEY_PART = re.compile(r"^[A-Za-z0-9_]+$")
 
 
 class WorkflowAppSettings(SettingsModel):
     """One Dify workflow app, run by materializing the asset `workflow_run_<name>`."""
 
-    name: str = Field(
+    name: AppName = Field(
         description="Short name: lowercase letters, digits and `_`. Names the asset `workflow_run_<name>`, the "
         "pool `dify_workflow_<name>`, the schedule `workflow_<name>_schedule` and the resource `workflow_app_<name>`."
     )
@@ -38,10 +46,12 @@ class WorkflowAppSettings(SettingsModel):
         description="`streaming`: node progress in the run log, no gateway timeout, stoppable. `blocking`: one "
         "answer at the end; Dify cannot stop a blocking run, so a timeout or termination only stops waiting.",
     )
-    schedule_cron: str | None = Field(
+    schedule_cron: CronString | None = Field(
         default=None, description="Run on this cron schedule (e.g. `0 * * * *`); leave out for on demand only."
     )
-    schedule_timezone: str = Field(default="UTC", description="IANA timezone of the schedule, e.g. Asia/Shanghai.")
+    schedule_timezone: TimezoneName = Field(
+        default="UTC", description="IANA timezone of the schedule, e.g. Asia/Shanghai."
+    )
     timeout_s: float = Field(
         default=1200.0,
         gt=0,
@@ -69,35 +79,6 @@ class WorkflowAppSettings(SettingsModel):
         "a sensor starts the app when one of them materializes with a change.",
     )
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        if not NAME.match(value):
-            raise ValueError(
-                f"a workflow app name must be lowercase letters, digits and `_`, starting with a letter "
-                f"(at most 48 characters), got {value!r}"
-            )
-        return value
-
-    @field_validator("schedule_cron")
-    @classmethod
-    def _cron(cls, value: str | None) -> str | None:
-        # Dagster's own check: the one `ScheduleDefinition` applies, so a string accepted here loads there.
-        from dagster._utils.schedules import is_valid_cron_string
-
-        if value and not is_valid_cron_string(value):
-            raise ValueError(f"schedule_cron is not a valid cron string: {value!r}")
-        return value or None
-
-    @field_validator("schedule_timezone")
-    @classmethod
-    def _timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"schedule_timezone is not a known IANA timezone: {value!r}") from None
-        return value
-
     @field_validator("run_after")
     @classmethod
     def _asset_keys(cls, value: list[str]) -> list[str]:
@@ -116,8 +97,5 @@ class WorkflowsSettings(SettingsModel):
 
     @model_validator(mode="after")
     def _unique_names(self) -> WorkflowsSettings:
-        names = [app.name for app in self.apps]
-        duplicates = sorted({name for name in names if names.count(name) > 1})
-        if duplicates:
-            raise ValueError(f"workflow app names must be unique; repeated: {', '.join(duplicates)}")
+        check_unique_names([app.name for app in self.apps], "workflows.apps")
         return self

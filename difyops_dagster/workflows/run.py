@@ -75,11 +75,23 @@ class RunProgress:
     workflow_run_id: str | None = None
     text: list[str] = field(default_factory=list)
     text_chars: int = 0
+    node_numbers: dict[str, int] = field(default_factory=dict)  # node execution id -> our count, from 1
 
     def add_text(self, chunk: str) -> None:
         if self.text_chars < MAX_STREAMED_CHARS:
             self.text.append(chunk[: MAX_STREAMED_CHARS - self.text_chars])
             self.text_chars += len(chunk)
+
+    def node_label(self, data: Mapping[str, Any]) -> str:
+        """`node 2 'LLM' (llm)`: our own count of the run's node executions, in the order they started.
+
+        Not Dify's `index`: from Dify 1.9 on, `node_started` and `node_finished` stream `index: 1` for every node
+        (recorded up to 1.13.2). Events of one execution (its `id`; a node inside an iteration runs once per item)
+        share one number.
+        """
+        execution = str(data.get("id") or data.get("node_id") or "")
+        number = self.node_numbers.setdefault(execution, len(self.node_numbers) + 1)
+        return f"node {number} '{data.get('title') or data.get('node_id') or '?'}' ({data.get('node_type') or '?'})"
 
 
 class TaskStopper:
@@ -236,21 +248,21 @@ def _follow(
 
 def _log_event(event: WorkflowEvent, progress: RunProgress, log: RunLog) -> None:
     data = event.data
-    title = f"node {data.get('index', '?')} '{data.get('title', data.get('node_id', '?'))}'"
     if event.event == "workflow_started":
         log.info(f"Dify run {progress.workflow_run_id} started (task {progress.task_id})")
     elif event.event == "node_started":
-        log.info(f"{title} ({data.get('node_type', '?')}) started")
+        log.info(f"{progress.node_label(data)} started")
     elif event.event == "node_finished":
         tokens = int((data.get("execution_metadata") or {}).get("total_tokens") or 0)
         elapsed = float(data.get("elapsed_time") or 0.0)
-        done = f"{title} {data.get('status')} in {elapsed:.2f} s" + (f", {tokens} tokens" if tokens else "")
+        done = f"{progress.node_label(data)} {data.get('status')} in {elapsed:.2f} s"
+        done += f", {tokens} tokens" if tokens else ""
         if data.get("status") == "failed":
             log.warning(f"{done}: {data.get('error') or 'no error text'}")
         else:
             log.info(done)
     elif event.event == "node_retry":
-        log.warning(f"{title} is retried by Dify: {data.get('error') or 'no error text'}")
+        log.warning(f"{progress.node_label(data)} is retried by Dify: {data.get('error') or 'no error text'}")
     elif event.event == "text_chunk":
         progress.add_text(str(data.get("text") or ""))
     elif event.event in ("workflow_paused", "human_input_required"):

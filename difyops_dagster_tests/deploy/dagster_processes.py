@@ -6,15 +6,15 @@ its output in a log file whose tail is shown when it does not become ready.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from dify_standin.processes import stop_process_group
 
 BIN = Path(sys.executable).parent
 
@@ -63,16 +63,8 @@ class DagsterProcess:
         return self.log_path.read_text(errors="replace")[-chars:]
 
     def stop(self, timeout: float = 30.0) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout)
+        if self.proc is not None:
+            stop_process_group(self.proc, timeout)
 
 
 def command_succeeds(argv: list[str], env: dict[str, str], cwd: Path, timeout: float = 60) -> bool:

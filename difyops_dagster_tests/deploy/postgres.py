@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from dify_standin.processes import free_port
+from difyops_dagster_tests.temp_folder import SYSTEM_TEMP
 
 
 def _bin(name: str) -> str:
@@ -24,7 +25,8 @@ class PostgresServer:
 
     def __init__(self) -> None:
         self.port = free_port()
-        self.root = Path(tempfile.mkdtemp(prefix="difyops-pg-"))
+        # Not under pytest's folders: the postgres user cannot enter them (see temp_folder.py); removed by stop().
+        self.root = Path(tempfile.mkdtemp(prefix="difyops-pg-", dir=SYSTEM_TEMP))
         self.data = self.root / "data"
         self.user = "dagster"
         self.db = "dagster"

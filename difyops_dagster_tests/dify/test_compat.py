@@ -6,7 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from difyops_dagster.dify.compat import DifyCompat
+from difyops_dagster.dify.compat import (
+    FALLBACK,
+    DifyCompat,
+    ResolvedVersion,
+    parse_version,
+    resolve_version,
+    server_version_from_index,
+)
 
 
 @pytest.mark.parametrize(
@@ -29,6 +36,7 @@ def test_document_create_uses_underscores_before_1_0_and_hyphens_after(version, 
         ("0.15", "file", ("POST", "/datasets/d/documents/x/update_by_file")),
         ("1.13", "file", ("POST", "/datasets/d/documents/x/update-by-file")),
         ("1.14", "file", ("PATCH", "/datasets/d/documents/x")),
+        ("1.13.2", "file", ("POST", "/datasets/d/documents/x/update-by-file")),
         ("1.14", "text", ("POST", "/datasets/d/documents/x/update-by-text")),
         ("0.15", "text", ("POST", "/datasets/d/documents/x/update_by_text")),
     ],
@@ -40,20 +48,61 @@ def test_file_updates_move_to_patch_on_the_newest_versions_while_text_updates_ke
 @pytest.mark.parametrize(
     ("feature", "last_without", "first_with"),
     [
-        ("lists_document_metadata", "1.0", "1.1"),
-        ("has_partial_update", "1.8", "1.9"),
-        ("cookie_console_login", "1.8", "1.9"),
+        ("lists_document_metadata", "1.0.1", "1.1.0"),
+        ("has_partial_update", "1.10.0", "1.10.1"),  # 1.9.1 and 1.9.2 were seen ignoring the flag
+        ("base64_console_password", "1.11.1", "1.11.2"),  # seen on running 1.11.1 and 1.11.2
     ],
 )
-def test_each_feature_switches_on_at_the_version_that_introduced_it(feature, last_without, first_with):
+def test_each_feature_switches_on_at_the_patch_that_introduced_it(feature, last_without, first_with):
     assert not getattr(DifyCompat.parse(last_without), feature)
     assert getattr(DifyCompat.parse(first_with), feature)
     assert getattr(DifyCompat.parse("2.0"), feature)
 
 
-def test_a_patch_level_in_the_version_is_ignored():
-    assert DifyCompat.parse("1.13.3").version == (1, 13)
-    assert DifyCompat.parse("1").version == (1, 0)
+@pytest.mark.parametrize(
+    ("text", "version"),
+    [("1.13.2", (1, 13, 2)), ("1.13", (1, 13, 0)), ("v1.9.1", (1, 9, 1)), ("1.11.2-fix.1", (1, 11, 2))],
+)
+def test_versions_are_read_to_the_patch(text, version):
+    assert parse_version(text) == version
+
+
+def test_an_unknown_or_auto_version_speaks_the_newest_recorded_release():
+    assert DifyCompat.parse("auto").version == FALLBACK
+    assert parse_version("latest") is None
+
+
+def test_the_servers_own_report_wins_and_a_disagreeing_setting_is_a_warning_naming_it():
+    resolved = resolve_version("1.11.1", (1, 11, 2))
+    assert resolved.version == (1, 11, 2) and resolved.source == "server"
+    assert "dify.version is '1.11.1'" in resolved.warning and "1.11.2" in resolved.warning
+
+
+@pytest.mark.parametrize("configured", ["auto", "1.11", "1.11.2"])
+def test_a_setting_that_agrees_with_the_server_is_silent(configured):
+    assert resolve_version(configured, (1, 11, 2)) == ResolvedVersion((1, 11, 2), "server")
+
+
+def test_the_setting_counts_where_the_server_does_not_tell():
+    assert resolve_version("1.9.1", None) == ResolvedVersion((1, 9, 1), "settings")
+    assert resolve_version("auto", None) == ResolvedVersion(FALLBACK, "default")
+
+
+def test_the_version_comes_from_the_service_apis_index():
+    index = {"welcome": "Dify OpenAPI", "api_version": "v1", "server_version": "1.9.2"}
+    assert server_version_from_index(index) == (1, 9, 2)
+    assert server_version_from_index({"welcome": "Dify OpenAPI"}) is None
+    assert server_version_from_index("<html>") is None
+
+
+@pytest.mark.parametrize("body", [200, {"result": "success"}])
+def test_both_shapes_of_a_metadata_write_success_are_read_as_written(body):
+    assert DifyCompat.metadata_written(body)  # bare 200 on 1.1.0-1.8.1
+
+
+@pytest.mark.parametrize("body", [{"result": "fail"}, 204, [], "200"])
+def test_other_metadata_write_answers_are_not_taken_for_success(body):
+    assert not DifyCompat.metadata_written(body)
 
 
 @pytest.mark.parametrize(

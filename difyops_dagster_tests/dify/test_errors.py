@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from dify_standin.processes import free_port
-from difyops_dagster.dify.errors import DifyError, error_from_response
+from difyops_dagster.dify.errors import NO_MESSAGE, DifyError, error_from_response
 from difyops_dagster_tests.dify.conftest import FAST, dataset_client
 
 
@@ -44,7 +44,7 @@ def _response(status: int, body: str, content_type: str = "application/json", **
             "forbidden",
             "Dataset api access is not enabled.",
         ),  # 0.x: no status
-        (400, '{"code":"invalid_param","message":"","status":400}', "invalid_param", "Bad Request"),  # empty ValueError
+        (400, '{"code":"invalid_param","message":"","status":400}', "invalid_param", NO_MESSAGE),  # empty ValueError
         (
             400,
             '{"code":"invalid_param","message":"line one\\nline two","status":400}',

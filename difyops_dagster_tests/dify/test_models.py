@@ -5,6 +5,8 @@ run inputs as a JSON string) come out as plain Python values.
 
 from __future__ import annotations
 
+import pytest
+
 from difyops_dagster.dify.models import (
     AppParameters,
     Dataset,
@@ -158,3 +160,52 @@ def test_parameters_read_every_input_kind_and_ignore_the_rest_of_the_payload():
         ("tone", "select", False, None, ("dry", "warm"), None),
         ("n", "number", False, None, (), 3),
     ]
+
+
+# The run detail as real Dify answered it (shared/dify-recordings/<version>/workflow_run_detail.json).
+RUN_DETAIL_1_7_2 = {
+    "id": "r1",
+    "workflow_id": "w1",
+    "status": "succeeded",
+    "inputs": '{"query": "recording blocking", "sys.files": [], "sys.user_id": "rec-user", "sys.app_id": "a1"}',
+    "outputs": '{"answer": "recording blocking"}',  # a JSON string on 1.7.2, 1.9.1 and 1.11.1
+    "error": None,
+    "total_steps": 2,
+    "total_tokens": 0,
+    "created_at": 1796319076,
+    "finished_at": 1796319076,
+    "elapsed_time": 0.058437,
+}
+RUN_DETAIL_1_13_2 = {**RUN_DETAIL_1_7_2, "outputs": {"answer": "recording blocking"}}
+
+
+@pytest.mark.parametrize("body", [RUN_DETAIL_1_7_2, RUN_DETAIL_1_13_2], ids=["outputs-json-text", "outputs-object"])
+def test_run_detail_outputs_read_the_same_whether_sent_as_json_text_or_as_an_object(body):
+    run = WorkflowRun.from_json(body)
+    assert run.outputs == {"answer": "recording blocking"}
+    assert run.inputs == {"query": "recording blocking"}  # Dify's own `sys.*` variables are not the run's inputs
+
+
+@pytest.mark.parametrize(
+    "created_at",
+    [
+        1_700_000_000,
+        "1700000000",
+        "2023-11-14T22:13:20",
+        "2023-11-14T22:13:20+00:00",
+        "Tue, 14 Nov 2023 22:13:20 -0000",
+    ],
+)
+def test_run_detail_timestamps_of_1_0_and_1_1_are_date_time_strings_read_as_unix_seconds(created_at):
+    run = WorkflowRun.from_json({**RUN_DETAIL_1_13_2, "created_at": created_at, "finished_at": created_at})
+    assert (run.created_at, run.finished_at) == (1_700_000_000, 1_700_000_000)
+
+
+def test_outputs_that_are_not_an_object_are_kept_visibly_rather_than_dropped():
+    assert WorkflowRun.from_json({**RUN_DETAIL_1_13_2, "outputs": "plain text"}).outputs == {"_raw": "plain text"}
+    assert WorkflowRun.from_json({**RUN_DETAIL_1_13_2, "outputs": None}).outputs is None
+
+
+def test_a_dataset_reports_its_document_form_under_either_name():
+    assert Dataset.from_json({"id": "d", "doc_form": "hierarchical_model"}).doc_form == "hierarchical_model"
+    assert Dataset.from_json({"id": "d", "doc_form": None, "chunk_structure": "qa_model"}).doc_form == "qa_model"

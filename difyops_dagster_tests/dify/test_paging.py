@@ -7,6 +7,7 @@ seen, with the fewest requests: ceil(N / 100), plus none for the empty page `has
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 import pytest
 
@@ -67,7 +68,8 @@ def test_workflow_log_window_is_half_open_on_iso_timestamps(standin, apps, app):
 
 
 def test_a_document_added_while_paging_does_not_make_an_older_one_appear_twice(standin, datasets, dataset_id):
-    """Lists are newest first: an insert between two pages pushes the last row of page 1 onto page 2."""
+    """Lists are newest first: an insert between two pages pushes the last row of page 1 onto page 2. Every row
+    is handed on once; the read sees `total` move and reads once more for rows it has not seen (the new one)."""
     standin.admin.add_documents_bulk(dataset_id, 150)
     listing = datasets.iter_documents(dataset_id)
     first_page = [next(listing) for _ in range(100)]
@@ -75,8 +77,43 @@ def test_a_document_added_while_paging_does_not_make_an_older_one_appear_twice(s
     rest = list(listing)
 
     ids = [d.id for d in first_page + rest]
-    assert len(ids) == len(set(ids)) == 150
-    assert "late.md" not in {d.name for d in rest}
+    assert len(ids) == len(set(ids)) == 151
+    assert "late.md" in {d.name for d in rest}
+
+
+def test_a_document_deleted_while_paging_loses_no_other_document(standin, datasets, dataset_id):
+    """A delete between two pages pulls the first row of page 2 onto page 1, past the reader: the pages disagree on
+    `total`, and a second pass finds the row. (Each list page is held 300 ms before Dify reads it, so the delete,
+    made after page 1 arrived, lands before pages 2 and 3 are read.)"""
+    standin.admin.add_documents_bulk(dataset_id, 250)
+    everything = {d.id for d in datasets.iter_documents(dataset_id)}
+    standin.admin.set_faults([{"path": "/documents$", "method": "GET", "latency_ms": 300}])
+    standin.admin.clear_request_log()
+    listing = datasets.iter_documents(dataset_id)
+    newest = next(listing)
+    datasets.delete_document(dataset_id, newest.id)
+    listed = [newest, *listing]
+
+    ids = [d.id for d in listed]
+    assert len(ids) == len(set(ids))
+    assert set(ids) == everything  # the deleted one was seen before it went; no other is missing
+    assert _list_requests(standin) > 3  # a second pass was needed
+
+
+@pytest.mark.parametrize("concurrency", [1, 8])
+def test_pages_after_the_first_are_read_concurrently_and_handed_on_in_order(standin, datasets, dataset_id, concurrency):
+    standin.admin.add_documents_bulk(dataset_id, 1_000)
+    sequential = [d.id for d in datasets.iter_documents(dataset_id)]
+    datasets.read_concurrency = concurrency
+    standin.admin.set_faults([{"path": "/documents$", "method": "GET", "latency_ms": 200}])
+    standin.admin.clear_request_log()
+
+    assert [d.id for d in datasets.iter_documents(dataset_id)] == sequential
+    arrivals = sorted(r["time"] for r in standin.admin.request_log() if r["path"].endswith("/documents"))
+    assert len(arrivals) == 10
+    # one at a time, a page is asked for only after the last one was answered (200 ms on); concurrently, sooner
+    overlapping = any(later - earlier < 0.2 for earlier, later in pairwise(arrivals[1:]))  # pages 2 to 10
+    assert overlapping == (concurrency > 1)
 
 
 def test_pages_capped_below_the_requested_limit_are_still_read_to_the_end(standin, datasets, dataset_id, monkeypatch):

@@ -4,9 +4,13 @@ settings' own words, and gives every client it makes one shared rate limit.
 
 from __future__ import annotations
 
+import logging
+
 import dagster as dg
 import pytest
 
+from dify_standin.processes import StandinProcess
+from difyops_dagster.dify.compat import FALLBACK
 from difyops_dagster.dify.resource import DifyResource, build_dify_resource
 from difyops_dagster.settings import DifySettings, parse_settings
 
@@ -30,7 +34,7 @@ def test_the_resource_takes_the_key_as_an_env_var_and_every_other_value_from_set
 def test_without_a_dataset_key_the_resource_still_serves_apps_but_refuses_a_dataset_client():
     resource = build_dify_resource(_settings())
     assert resource.dataset_api_key is None
-    assert resource.app_client("app-x").compat.version == (1, 13)
+    assert resource.app_client("app-x").compat.version == FALLBACK  # dify.local answers nothing
     with pytest.raises(dg.Failure, match="dataset_api_key is not configured"):
         resource.dataset_client()
 
@@ -55,3 +59,18 @@ def test_defaults_match_the_settings_defaults():
     for name in DifyResource.model_fields:
         if name not in ("base_url", "dataset_api_key"):
             assert getattr(resource, name) == getattr(settings, name), name
+
+
+def test_the_version_is_read_off_the_server_and_a_disagreeing_setting_is_a_warning_naming_it(caplog):
+    with StandinProcess(dify_version="1.9.1") as server:
+        stale = DifyResource(base_url=server.api_url, dataset_api_key="dataset-k", version="1.13")
+        with caplog.at_level(logging.WARNING):
+            assert stale.dataset_client().compat.version == (1, 9, 1)
+        assert "dify.version is '1.13' but the Dify server reports 1.9.1" in caplog.text
+        caplog.clear()
+        agreeing = DifyResource(base_url=server.api_url, dataset_api_key="dataset-k", version="1.9")
+        with caplog.at_level(logging.WARNING):
+            assert agreeing.app_client("app-x").compat.version == (1, 9, 1)
+        assert caplog.text == ""
+        index = [r for r in server.admin.request_log() if r["path"] == "/v1/"]
+        assert len(index) == 2  # once per resource, not per client

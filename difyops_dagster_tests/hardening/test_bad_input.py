@@ -36,7 +36,6 @@ from difyops_dagster_tests.sync.conftest import KEY_VAR, STATE_KEY, SyncWorld, o
 from difyops_dagster_tests.workflows.conftest import ENV as APP_ENV
 from difyops_dagster_tests.workflows.conftest import definitions, failure_message, materialize, with_app
 
-pytestmark = pytest.mark.filterwarnings("ignore:InitResourceContext.dagster_run is deprecated:DeprecationWarning")
 CELL = pytest.mark.scoreboard("bad_input")
 ROOT = Path(__file__).resolve().parents[2]
 MARK = "Q7BADINPUT"  # in every secret value of this module, and in nothing else

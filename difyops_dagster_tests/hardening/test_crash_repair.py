@@ -50,10 +50,7 @@ from difyops_dagster_tests.hardening.crashes import (
 from difyops_dagster_tests.sync.conftest import open_world
 from difyops_dagster_tests.video.sample_site import MediaSite, make_clip
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.filterwarnings("ignore:InitResourceContext.dagster_run is deprecated:DeprecationWarning"),
-]
+pytestmark = pytest.mark.slow
 
 SEED = 20269
 KILL_LATENCY_MS = 10

@@ -44,11 +44,7 @@ from difyops_dagster_tests.hardening.workflow_world import APPS, WorkflowWorld, 
 from difyops_dagster_tests.hardening.workflow_world import key as workflow_key
 from difyops_dagster_tests.sync.conftest import SyncWorld, open_world
 
-pytestmark = [
-    pytest.mark.slow,
-    # Dagster's own use of a deprecated attribute while nesting resources (see sync/test_faults.py)
-    pytest.mark.filterwarnings("ignore:InitResourceContext.dagster_run is deprecated:DeprecationWarning"),
-]
+pytestmark = pytest.mark.slow
 
 ID = "[0-9a-f-]+"
 

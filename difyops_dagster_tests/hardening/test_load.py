@@ -41,7 +41,6 @@ from difyops_dagster_tests.sync.conftest import SyncWorld, open_world
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.timeout(1200),
-    pytest.mark.filterwarnings("ignore:InitResourceContext.dagster_run is deprecated:DeprecationWarning"),
 ]
 
 OBJECTS = 100_000

@@ -37,7 +37,6 @@ from difyops_dagster_tests.sync.conftest import open_world
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.xdist_group("long-lived-cli"),
-    pytest.mark.filterwarnings("ignore:InitResourceContext.dagster_run is deprecated:DeprecationWarning"),
 ]
 KILL_LATENCY_MS = 30
 

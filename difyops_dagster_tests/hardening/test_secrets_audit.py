@@ -51,7 +51,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.xdist_group("secrets_audit"),
     pytest.mark.timeout(1800),  # the first cell sets up the whole audit: ten `dg launch` processes
-    pytest.mark.filterwarnings("ignore:InitResourceContext.dagster_run is deprecated:DeprecationWarning"),
 ]
 CELL = pytest.mark.scoreboard("secrets")
 ROOT = Path(__file__).resolve().parents[2]

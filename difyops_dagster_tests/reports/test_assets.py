@@ -14,10 +14,6 @@ import pytest
 from difyops_dagster_tests.reports.samples import at, seeded_row
 from difyops_dagster_tests.reports.scenario import EXPECTED, WEEK_DAYS, day_range, make_settings, materialize, read_json
 
-# Dagster 1.13 itself reads the deprecated `InitResourceContext.dagster_run` when it initializes a nested
-# resource (`artifacts` nests `s3`); the warning is Dagster's, not ours.
-pytestmark = pytest.mark.filterwarnings("ignore:InitResourceContext.dagster_run is deprecated:DeprecationWarning")
-
 
 def test_each_days_report_counts_exactly_that_local_days_runs(standin, month, report_env, tmp_path):
     settings = make_settings(standin, month["id"], {"kind": "local", "local_dir": str(tmp_path)}, report_env)

@@ -48,7 +48,7 @@ def test_schedule_times_are_configurable():
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"timezone": "Mars/Olympus"}, "reports.timezone: reports.timezone must be an IANA name"),
+        ({"timezone": "Mars/Olympus"}, "reports.timezone: not a known IANA timezone: 'Mars/Olympus'"),
         ({"daily_at": "2am"}, "reports.daily_at: report times must be HH:MM"),
         ({"weekly_day": "someday"}, "reports.weekly_day"),
         ({"retention_days": 3}, "retention_days must be 0 (keep all) or at least 8"),
@@ -61,7 +61,7 @@ def test_schedule_times_are_configurable():
                     {"name": "bot", "api_key": {"env": "OTHER_KEY"}},
                 ]
             },
-            "names must be unique, repeated: bot",
+            "reports.apps names must be unique; repeated: bot",
         ),
         ({"apps": []}, "reports.apps"),
         ({"apps": [{"name": "bot", "api_key": {"env": "MISSING_KEY"}}]}, "MISSING_KEY"),

@@ -13,8 +13,6 @@ import pytest
 
 from difyops_dagster_tests.reports.scenario import EXPECTED, make_settings, materialize
 
-pytestmark = pytest.mark.filterwarnings("ignore:InitResourceContext.dagster_run is deprecated:DeprecationWarning")
-
 DAY = "2026-10-09"
 
 

@@ -2,7 +2,7 @@
 the bucket exactly, with no duplicate and nothing lost, and the colour was never promoted in between.
 
 Seed 000 replaced its listing before uploading, so a failed upload was never retried. Here the run is the CLI's
-`dagster asset materialize --select group:sync` in its own process group (the design card's CI use), killed
+`dg launch --assets group:sync` in its own process group (what CI runs), killed
 when the stand-in's request log shows a given number of uploads; whatever it left (untagged uploads, updated
 documents still carrying the old fingerprint) is found by the next plan in Dify's own metadata.
 """
@@ -19,10 +19,7 @@ from collections import Counter
 import pytest
 import yaml
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.filterwarnings("ignore:InitResourceContext.dagster_run is deprecated:DeprecationWarning"),
-]
+pytestmark = pytest.mark.slow
 
 FILES = 30
 
@@ -38,8 +35,8 @@ def start_cli_sync(world, tmp_path) -> subprocess.Popen:
     home.mkdir(exist_ok=True)
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     env = {**os.environ, **world.env, "DIFYOPS_CONFIG": str(config), "DAGSTER_HOME": str(home)}
-    dagster = os.path.join(os.path.dirname(sys.executable), "dagster")
-    command = [dagster, "asset", "materialize", "-m", "difyops_dagster.definitions", "--select", "group:sync"]
+    dg_cli = os.path.join(os.path.dirname(sys.executable), "dg")
+    command = [dg_cli, "launch", "--assets", "group:sync", "-m", "difyops_dagster.definitions"]
     return subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )

@@ -12,12 +12,9 @@ unserved and reported, its source gets a fresh copy, and the colour is still pro
 
 from __future__ import annotations
 
-import pytest
 import requests
 
 from difyops_dagster_tests.hardening.crashes import dataset_documents
-
-pytestmark = pytest.mark.filterwarnings("ignore:InitResourceContext.dagster_run is deprecated:DeprecationWarning")
 
 FILES = {f"{name}.md": f"{name}, first version" for name in ("a", "b", "c", "d", "e", "gone")}
 

@@ -8,12 +8,6 @@ the other files proceed, and no colour is promoted. A seed-000-style run would h
 
 from __future__ import annotations
 
-import pytest
-
-# Dagster 1.13 reads the deprecated `InitResourceContext.dagster_run` itself when it initializes a nested resource
-# (the hand-off IO manager nests `artifacts`, which nests `s3`); the warning is Dagster's, not ours.
-pytestmark = pytest.mark.filterwarnings("ignore:InitResourceContext.dagster_run is deprecated:DeprecationWarning")
-
 
 def checks(result, asset: str = "synced_dataset_blue") -> dict[str, bool]:
     evaluations = result.get_asset_check_evaluations()
@@ -48,17 +42,20 @@ def test_an_indexing_error_fails_the_checks_keeps_the_colour_and_is_repaired_lat
 
 def test_files_dify_rejects_are_reported_and_the_rest_are_synced(world):
     world.put("a.md", "a")
-    world.put("slides.pptx", "pptx is not in Dify's default ETL")  # accepted by us, refused by Dify
+    world.put("slides.pptx", "pptx is not in Dify's default ETL")  # widened below, refused by a stock Dify
     world.put("big.md", "b" * 500)
     world.standin.admin.set_upload_limit(400)
 
-    result = world.run()
+    result = world.run(accepted_extensions=["md", "pptx"])
 
     assert not result.success and world.active() is None
     assert world.keys_in(world.blue) == ["a.md"]
     reported = failures(result)
     assert set(reported) == {"slides.pptx", "big.md"}
-    assert "HTTP 400" in reported["slides.pptx"] and "File size exceeded" in reported["big.md"]
+    # Dify's answer to a type its ETL does not read is an empty 400: the report names file, extension and code
+    assert reported["slides.pptx"].startswith("Dify refused slides.pptx (extension .pptx; HTTP 400, invalid_param)")
+    assert "ETL does not take .pptx files" in reported["slides.pptx"]
+    assert "File size exceeded" in reported["big.md"]
     assert checks(result)["all_files_synced"] is False and checks(result)["matches_listing"] is False
 
 

@@ -11,15 +11,10 @@ from __future__ import annotations
 import uuid
 
 import dagster as dg
-import pytest
 import requests
 
 from difyops_dagster.sync.runs import TARGET_TAG, sync_target
 from difyops_dagster_tests.receivers import WebhookReceiver
-
-# Dagster 1.13 reads the deprecated `InitResourceContext.dagster_run` itself when it initializes a nested resource
-# (the hand-off IO manager nests `artifacts`, which nests `s3`); the warning is Dagster's, not ours.
-pytestmark = pytest.mark.filterwarnings("ignore:InitResourceContext.dagster_run is deprecated:DeprecationWarning")
 
 TOKEN_VAR = "DIFYOPS_TEST_WEBHOOK_TOKEN"
 TOKEN = "hook-token-s3cr3t"

@@ -12,11 +12,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import dagster as dg
-import pytest
 
 from difyops_dagster.sync.runs import TARGET_TAG, sync_target
-
-pytestmark = pytest.mark.filterwarnings("ignore:InitResourceContext.dagster_run is deprecated:DeprecationWarning")
 
 
 def sync_run(world, status: dg.DagsterRunStatus) -> str:

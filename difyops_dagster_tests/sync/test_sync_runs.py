@@ -15,10 +15,6 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-# Dagster 1.13 reads the deprecated `InitResourceContext.dagster_run` itself when it initializes a nested resource
-# (the hand-off IO manager nests `artifacts`, which nests `s3`); the warning is Dagster's, not ours.
-pytestmark = pytest.mark.filterwarnings("ignore:InitResourceContext.dagster_run is deprecated:DeprecationWarning")
-
 AWKWARD_KEYS = {
     "docs/plain.md": "# plain",
     "docs/with spaces.txt": "spaces in the key",

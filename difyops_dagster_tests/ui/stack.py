@@ -1,14 +1,9 @@
-"""What the browser tests share: the demo stack under `dagster dev` (used by the `demo_stack` fixture in
-conftest.py), Chromium's settings, and helpers for Dagster UI timing and for reading the instance.
+"""What the browser tests share: the demo stack under `dg dev` (used by the `demo_stack` fixture in
+conftest.py), one headless Chromium page, and helpers for Dagster UI timing and for reading the instance.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import subprocess
-import sys
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -16,36 +11,21 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
-import requests
 import yaml
 
-from dify_standin.demo_seed import DEMO_APP_KEY
-from dify_standin.processes import MotoS3Process, StandinProcess, free_port
+from dify_standin.processes import DagsterDevProcess
 from difyops_dagster.definitions import build_definitions
 from difyops_dagster.settings import parse_settings
+from difyops_dagster_tests.demo_stack import DEMO_CONFIG, ROOT, running_demo_stack
 
-ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "var" / "screenshots"
-DEMO_CONFIG = ROOT / "config" / "demo.yaml"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
-# dagster dev and each run's steps start Python processes: seconds on an idle machine, minutes on a loaded one.
+# dg dev and each run's steps start Python processes: seconds on an idle machine, minutes on a loaded one.
 WAIT_S = 420
-
-
-def demo_env(standin: StandinProcess, s3: MotoS3Process) -> dict[str, str]:
-    return {
-        "DIFYOPS_CONFIG": str(DEMO_CONFIG),
-        "DIFY_BASE_URL": standin.api_url,
-        "DIFY_DATASET_API_KEY": standin.dataset_key,
-        "DIFY_DEMO_APP_KEY": DEMO_APP_KEY,
-        "S3_ENDPOINT_URL": s3.endpoint_url,
-        "AWS_ACCESS_KEY_ID": "demo",
-        "AWS_SECRET_ACCESS_KEY": "demo",
-    }
 
 
 def demo_settings(env: dict[str, str]):
@@ -62,55 +42,39 @@ def asset_groups(env: dict[str, str]) -> dict[str, list[str]]:
 
 
 @contextmanager
-def running_demo_stack(tmp_path: Path) -> Iterator[tuple[str, Path, dict[str, str]]]:
-    """moto S3 with the sample documents, the stand-in with `--demo`, and `dagster dev` in `tmp_path` (the cwd
-    of its runs, so the demo's local artifact store is `tmp_path / var/artifacts`): (UI url, DAGSTER_HOME, env).
+def running_demo_ui(tmp_path: Path) -> Iterator[tuple[str, Path, dict[str, str]]]:
+    """The demo's S3, stand-in and `DAGSTER_HOME` (demo_stack.py) under `dg dev` in `tmp_path` (the cwd of its
+    runs, so the demo's local artifact store is `tmp_path / var/artifacts`): (UI url, DAGSTER_HOME, env).
     """
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")
+    logs = tmp_path / "logs"
     with (
-        MotoS3Process() as s3,
-        StandinProcess(indexing_seconds=0.2, extra_args=("--demo", "--etl-type", "Unstructured")) as standin,
+        running_demo_stack(tmp_path / "dagster_home", log_dir=logs, indexing_seconds=0.2) as stack,
+        DagsterDevProcess(ROOT / "workspace.yaml", stack.env, tmp_path, log_dir=logs) as dev,
     ):
-        client = s3.client()
-        client.create_bucket(Bucket="difyops-demo")
-        docs = ROOT / "examples" / "sample-docs"
-        for path in sorted(docs.rglob("*")):
-            if path.is_file():
-                client.put_object(
-                    Bucket="difyops-demo", Key="docs/" + path.relative_to(docs).as_posix(), Body=path.read_bytes()
-                )
-        env = demo_env(standin, s3)
-        port = free_port()
-        dev = subprocess.Popen(
-            [str(Path(sys.executable).with_name("dagster")), "dev", "-w", str(ROOT / "workspace.yaml"),
-             "-h", "127.0.0.1", "-p", str(port)],
-            env={**os.environ, **env, "DAGSTER_HOME": str(home)},
-            cwd=tmp_path,
-            start_new_session=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        yield dev.url, stack.home, stack.env
+
+
+@contextmanager
+def chromium_page(failure_shot: str) -> Iterator:
+    """One 1600x1000 page of Debian's headless Chromium, driven by Playwright, waiting up to WAIT_S for anything.
+
+    When the test fails inside, the page as it was is saved to var/screenshots/`failure_shot` for its reader.
+    """
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            deadline = time.monotonic() + WAIT_S
-            while time.monotonic() < deadline:
-                assert dev.poll() is None, "dagster dev exited"
-                try:
-                    if requests.get(f"http://127.0.0.1:{port}/server_info", timeout=2).ok:
-                        break
-                except requests.RequestException:
-                    time.sleep(1)
-            else:
-                raise AssertionError("dagster dev did not answer /server_info")
-            yield f"http://127.0.0.1:{port}", home, env
-        finally:
-            os.killpg(dev.pid, signal.SIGTERM)
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page.set_default_timeout(WAIT_S * 1000)
             try:
-                dev.wait(60)
-            except subprocess.TimeoutExpired:
-                os.killpg(dev.pid, signal.SIGKILL)
-                dev.wait(30)
+                yield page
+            except BaseException:
+                page.screenshot(path=str(SHOTS / failure_shot), full_page=True)
+                raise
+        finally:
+            browser.close()
 
 
 def skip_community_modal(page) -> None:

@@ -1,4 +1,4 @@
-"""The UI in a real browser: `dagster dev` on the demo stack (the Dify stand-in with its demo data, moto S3 holding
+"""The UI in a real browser: `dg dev` on the demo stack (the Dify stand-in with its demo data, moto S3 holding
 the sample documents, `config/demo.yaml`, the repository's `dagster.yaml` and `workspace.yaml`), driven through
 Debian's headless Chromium by Playwright.
 
@@ -18,11 +18,9 @@ import pytest
 
 from dify_standin.demo_seed import DEMO_DATASETS
 from difyops_dagster_tests.ui.stack import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     SHOTS,
-    WAIT_S,
     asset_groups,
+    chromium_page,
     failures,
     latest_metadata,
     settle,
@@ -39,18 +37,12 @@ SENSOR_TAG = {"dagster/sensor_name": "bucket_changed_sensor"}
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(1800)]
 
 
-def test_the_ui_draws_every_group_runs_the_sync_and_shows_plan_and_colour(demo_stack):
-    from playwright.sync_api import sync_playwright
-
-    url, home, env = demo_stack
+def test_the_ui_draws_every_group_runs_the_sync_and_shows_plan_and_colour(demo_stack, demo_instance):
+    url, _, env = demo_stack
+    instance = demo_instance
     groups = asset_groups(env)
     assert {"sync", "workflows", "reports"} <= set(groups)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    instance = dg.DagsterInstance.from_config(str(home))
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1600, "height": 1000})
-        page.set_default_timeout(WAIT_S * 1000)
+    with chromium_page("failed-browser.png") as page:
         for number, (group, assets) in enumerate(sorted(groups.items())):
             page.goto(f"{url}/locations/difyops_dagster/asset-groups/{group}", wait_until="load")
             if number == 0:
@@ -119,5 +111,3 @@ def test_the_ui_draws_every_group_runs_the_sync_and_shows_plan_and_colour(demo_s
         wait_text(page, active["active_dataset_id"])
         settle(page)
         page.screenshot(path=str(SHOTS / "active-colour.png"), full_page=True)
-        browser.close()
-    instance.dispose()

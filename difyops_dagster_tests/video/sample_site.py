@@ -13,7 +13,9 @@ import functools
 import http.server
 import json
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -195,15 +197,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
-    root = Path(tempfile.mkdtemp(prefix="difyops-sample-videos-"))
-    site = MediaSite(root / "site", make_clip(root / "clip.mp4"), args.port)
-    videos = publish_three_videos(site)
-    print(f"sample videos: feed at {videos.feed} (Ctrl-C stops)", flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        site.close()
-        shutil.rmtree(root, ignore_errors=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # how the demo stops it: the files go too
+    with tempfile.TemporaryDirectory(prefix="difyops-sample-videos-") as scratch:
+        root = Path(scratch)
+        site = MediaSite(root / "site", make_clip(root / "clip.mp4"), args.port)
+        videos = publish_three_videos(site)
+        print(f"sample videos: feed at {videos.feed} (Ctrl-C stops)", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            site.close()
 
 
 if __name__ == "__main__":

@@ -46,15 +46,18 @@ def test_secrets_come_from_the_environment_and_are_never_literal():
         ({"sources": []}, "video.sources"),
         ({"sources": [{"name": "a", "url": "ftp://x"}]}, "http"),
         ({"sources": [{"name": "A b", "url": "https://x"}]}, "lowercase"),
-        ({"sources": [{"name": "a", "url": "https://x"}, {"name": "a", "url": "https://y"}]}, "repeated: a"),
+        (
+            {"sources": [{"name": "a", "url": "https://x"}, {"name": "a", "url": "https://y"}]},
+            "video.sources names must be unique; repeated: a",
+        ),
         ({"sources": [{"name": "a", "url": "https://x", "subtitle_languages": ["english!"]}]}, "language codes"),
         ({"sources": [{"name": "a", "url": "https://x", "max_videos": 0}]}, "max_videos"),
-        ({"dataset_id": "kb-1"}, "UUID"),
-        ({"schedule_cron": "every day"}, "cron"),
-        ({"schedule_timezone": "Mars/Olympus"}, "timezone"),
+        ({"dataset_id": "kb-1"}, "video.dataset_id: a Dify dataset id is a UUID"),
+        ({"schedule_cron": "every day"}, "video.schedule_cron: not a valid cron string"),
+        ({"schedule_timezone": "Mars/Olympus"}, "video.schedule_timezone: not a known IANA timezone"),
         ({"extra_extractors": ["not a path"]}, "import paths"),
         ({"transcription": {"engine": "whisper.cpp"}}, "transcription.engine"),
-        ({"storage_prefix": "../up"}, "storage_prefix"),
+        ({"storage_prefix": "../up"}, "video.storage_prefix: must be a relative folder"),
     ],
 )
 def test_bad_settings_fail_the_load_naming_the_setting(video, message):

@@ -15,10 +15,7 @@ import pytest
 
 from difyops_dagster_tests.video.sample_site import publish_three_videos
 
-pytestmark = [
-    pytest.mark.slow,  # a first generic extraction in a process compiles yt-dlp's embed patterns (seconds)
-    pytest.mark.filterwarnings("ignore:InitResourceContext.dagster_run is deprecated:DeprecationWarning"),
-]
+pytestmark = pytest.mark.slow  # a first generic extraction in a process compiles yt-dlp's embed patterns (seconds)
 
 
 def test_the_first_look_adds_a_partition_and_a_run_per_video_then_nothing_new_skips(world):

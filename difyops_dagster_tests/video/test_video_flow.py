@@ -12,10 +12,7 @@ import pytest
 
 from difyops_dagster_tests.video.sample_site import publish_three_videos
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.filterwarnings("ignore:InitResourceContext.dagster_run is deprecated:DeprecationWarning"),
-]
+pytestmark = pytest.mark.slow
 
 
 def _failure_message(result) -> str:

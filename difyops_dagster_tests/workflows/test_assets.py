@@ -76,7 +76,7 @@ def test_streaming_logs_each_node_as_it_runs(workflow_apps, instance):
     logs = run_logs(instance, result.run_id)
     started = next(i for i, m in enumerate(logs) if m.startswith("Dify run ") and "started (task" in m)
     assert "node 2 'LLM' (llm) started" in logs[started:]
-    assert any(m.startswith("node 2 'LLM' succeeded in") and m.endswith("77 tokens") for m in logs)
+    assert any(m.startswith("node 2 'LLM' (llm) succeeded in") and m.endswith("77 tokens") for m in logs)
     assert any(m.startswith("Dify run ") and "succeeded in" in m for m in logs)
 
 

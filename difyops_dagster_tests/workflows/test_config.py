@@ -38,17 +38,21 @@ def test_a_name_that_cannot_be_a_dagster_name_is_refused(name):
 
 
 def test_two_apps_with_one_name_are_refused_naming_it():
-    with pytest.raises(SettingsError, match="repeated: summarize"):
+    with pytest.raises(SettingsError, match=r"workflows\.apps names must be unique; repeated: summarize"):
         load(app(), app())
 
 
 def test_a_bad_cron_string_is_refused_at_load():
-    with pytest.raises(SettingsError, match=r"schedule_cron.*not a valid cron string: '0 25 \* \* \*'"):
+    with pytest.raises(
+        SettingsError, match=r"workflows\.apps\.0\.schedule_cron: not a valid cron string: '0 25 \* \* \*'"
+    ):
         load(app(schedule_cron="0 25 * * *"))
 
 
 def test_an_unknown_timezone_is_refused_at_load():
-    with pytest.raises(SettingsError, match="not a known IANA timezone: 'Mars/Olympus'"):
+    with pytest.raises(
+        SettingsError, match=r"workflows\.apps\.0\.schedule_timezone: not a known IANA timezone: 'Mars/Olympus'"
+    ):
         load(app(schedule_cron="0 * * * *", schedule_timezone="Mars/Olympus"))
 
 

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from difyops_dagster.dify.resource import DifyResource
-from difyops_dagster.workflows.run import WorkflowStartError, run_blocking, run_streaming
+from difyops_dagster.workflows.run import RunProgress, WorkflowStartError, run_blocking, run_streaming
 
 FORM = [{"text-input": {"label": "Query", "variable": "query", "required": True}}]
 
@@ -70,6 +70,36 @@ def test_a_streamed_run_returns_the_finished_run_and_the_streamed_text(apps):
     assert log.messages()[:2] == [
         f"Dify run {outcome.run.id} started (task {outcome.task_id})",
         "node 1 'Start' (start) started",
+    ]
+
+
+def test_each_node_is_logged_by_our_own_count_title_and_type_though_dify_streams_index_1_for_all(apps):
+    # The stand-in streams as Dify 1.13 does: `index: 1` in every node_started and node_finished event.
+    log = RecordedLog()
+    run_streaming(client(apps, "app-quick"), {"query": "q"}, user="u", timeout_s=30, log=log)
+    nodes = [m.split(" in ")[0] for m in log.messages() if m.startswith("node ")]
+    assert nodes == [
+        "node 1 'Start' (start) started",
+        "node 1 'Start' (start) succeeded",
+        "node 2 'LLM' (llm) started",
+        "node 2 'LLM' (llm) succeeded",
+        "node 3 'End' (end) started",
+        "node 3 'End' (end) succeeded",
+    ]
+
+
+def test_parallel_and_iterated_node_executions_keep_the_number_they_started_with():
+    progress = RunProgress()
+    branch_a = {"id": "exec-a", "node_id": "a", "title": "Search", "node_type": "tool", "index": 1}
+    branch_b = {"id": "exec-b", "node_id": "b", "title": "Ask", "node_type": "llm", "index": 1}
+    second_item = {**branch_a, "id": "exec-a2"}  # the same node inside an iteration, run again
+    labels = [progress.node_label(d) for d in (branch_a, branch_b, branch_b, branch_a, second_item)]
+    assert labels == [
+        "node 1 'Search' (tool)",
+        "node 2 'Ask' (llm)",
+        "node 2 'Ask' (llm)",
+        "node 1 'Search' (tool)",
+        "node 3 'Search' (tool)",
     ]
 
 

@@ -17,17 +17,19 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 import psutil
 import yaml
 
+from difyops_dagster.sync.colour import ColourState
 from difyops_dagster.sync.naming import document_name
 from difyops_dagster.sync.runs import WRITE_POOL
 from difyops_dagster_tests.hardening.crashes import dataset_documents, exact_problems
+from difyops_dagster_tests.receivers import WebhookReceiver
 from difyops_dagster_tests.sync.conftest import SyncWorld
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,16 +113,6 @@ class LongLivedSync:
             )
 
 
-def wait_for(predicate: Callable[[], object], timeout: float, what: str, interval: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
 def sync_runs(instance: dg.DagsterInstance) -> list[dg.DagsterRun]:
     """Every sync_job run, oldest first."""
     return list(reversed(instance.get_runs(dg.RunsFilter(job_name="sync_job"))))
@@ -150,6 +142,41 @@ def assert_one_promoted_and_the_others_said_why(logs: dict[str, str], spans: dic
         overlapped = spans[run_id][0] < spans[winner][1] and spans[winner][0] < spans[run_id][1]
         if overlapped:
             assert "waiting for sync run" in text and winner in text, text[-3000:]
+
+
+@dataclass(frozen=True)
+class Before:
+    """What a cell of syncs started together is judged against: the state, the writes the standby needs, the
+    webhook calls so far."""
+
+    state: ColourState
+    needed: int
+    announced: int
+
+
+def before_together(life: LongLivedSync, hook: WebhookReceiver, changed: list[str]) -> Before:
+    state = life.world.state()
+    needed = life.planned_writes(state.standby)
+    assert needed >= len(changed)
+    life.world.standin.admin.clear_request_log()
+    return Before(state, needed, len(hook.json_bodies()))
+
+
+def assert_landed_once(
+    life: LongLivedSync, before: Before, hook: WebhookReceiver, run_ids: list[str]
+) -> dict[str, tuple[float, float]]:
+    """The runs made exactly one promotion, of an exact dataset, writing each needed change once, announced once,
+    and every other run said why it did nothing; returns each run's (start, end)."""
+    after = life.world.state()
+    assert len(after.history) == len(before.state.history) + 1, "exactly one promotion"
+    assert after.active == before.state.standby and life.problems(after.active) == []
+    assert life.document_writes() == before.needed, "each change written once"
+    assert len(hook.json_bodies()) == before.announced + 1, "one promotion announced"
+    with life.instance() as instance:
+        logs = {run_id: run_log(instance, run_id) for run_id in run_ids}
+        spans = {run_id: run_span(instance, run_id) for run_id in run_ids}
+    assert_one_promoted_and_the_others_said_why(logs, spans)
+    return spans
 
 
 def slot_holders(instance: dg.DagsterInstance) -> set[str]:

@@ -39,7 +39,6 @@ from difyops_dagster_tests.hardening.crash_sync import SyncBench
 from difyops_dagster_tests.hardening.crash_video import VideoBench, torn_documents
 from difyops_dagster_tests.hardening.crashes import (
     SYNC_CALLS,
-    RunServer,
     SlowWebhook,
     calls_seen,
     count_calls,
@@ -60,19 +59,6 @@ INDEXING_S = 0.1
 _MIX = ["listing"] * 2 + ["delete"] * 3 + ["upload"] * 6 + ["metadata"] * 3 + ["indexing"] * 3 + ["promotion"] * 2
 random.Random(SEED).shuffle(_MIX)
 SYNC_PHASES = ["upload", *sorted(_MIX[:2], key=lambda p: p == "delete"), *_MIX[2:]]  # cycle 2 has no deletes yet
-
-
-@pytest.fixture(scope="module")
-def environ() -> Iterator[pytest.MonkeyPatch]:
-    with pytest.MonkeyPatch.context() as patch:
-        yield patch
-
-
-@pytest.fixture(scope="module")
-def run_server(tmp_path_factory) -> Iterator[RunServer]:
-    server = RunServer(tmp_path_factory.mktemp("crash-runs") / "server.log")
-    yield server
-    server.close()
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,6 @@ crash_runner.py and killed with SIGKILL to their process group; the concurrent o
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import Iterator
 
 import dagster as dg
 import pytest
@@ -25,61 +23,18 @@ from difyops_dagster_tests.hardening.crashes import SYNC_CALLS, RunServer, calls
 from difyops_dagster_tests.hardening.long_lived import (
     RUN_WAIT_S,
     LongLivedSync,
-    assert_one_promoted_and_the_others_said_why,
+    assert_landed_once,
+    before_together,
     run_log,
-    run_span,
     slot_holders,
     sync_runs,
 )
-from difyops_dagster_tests.receivers import WebhookReceiver
-from difyops_dagster_tests.sync.conftest import open_world
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.xdist_group("long-lived-cli"),
 ]
 KILL_LATENCY_MS = 30
-
-
-@pytest.fixture(scope="module")
-def environ() -> Iterator[pytest.MonkeyPatch]:
-    with pytest.MonkeyPatch.context() as patch:
-        yield patch
-
-
-@pytest.fixture(scope="module")
-def run_server(tmp_path_factory) -> Iterator[RunServer]:
-    server = RunServer(tmp_path_factory.mktemp("long-lived-runs") / "server.log")
-    yield server
-    server.close()
-
-
-@pytest.fixture(scope="module")
-def hook() -> Iterator[WebhookReceiver]:
-    with WebhookReceiver() as receiver:
-        yield receiver
-
-
-@pytest.fixture(scope="module")
-def life(standin_server, s3_server, environ, tmp_path_factory, hook) -> Iterator[LongLivedSync]:
-    standin_server.admin.reset()
-    home = tmp_path_factory.mktemp("long-lived-cli")
-    s3 = s3_server.client()
-    bucket = f"life-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=bucket)
-    with open_world(standin_server, s3, bucket, environ, home, endpoint_url=s3_server.endpoint_url) as world:
-        yield LongLivedSync(world, home, hook.url)
-
-
-@pytest.fixture
-def quiet(life) -> Iterator[None]:
-    admin = life.world.standin.admin
-    admin.clear_faults()
-    admin.set_indexing(seconds=0.1)
-    admin.clear_request_log()
-    yield
-    admin.clear_faults()
-    admin.set_latency(0)
 
 
 def sync_cli(life: LongLivedSync, server: RunServer, name: str):
@@ -154,14 +109,9 @@ def test_syncs_launched_together_from_the_command_line_promote_once_and_write_ea
     life, run_server, quiet, hook, launches, record_property
 ):
     ensure_synced(life, run_server)
-    changed = life.change(6)
-    before = life.world.state()
-    needed = life.planned_writes(before.standby)
-    assert needed >= len(changed)
-    hooks_before = len(hook.json_bodies())
+    before = before_together(life, hook, life.change(6))
     with life.instance() as instance:
         known = {r.run_id for r in sync_runs(instance)}
-    life.world.standin.admin.clear_request_log()
     life.world.standin.admin.set_latency(100)  # the first sync lasts a while, so the others meet it
     logs = [life.dagster_home.parent / f"together-{launches}-{i}.log" for i in range(launches)]
 
@@ -169,15 +119,8 @@ def test_syncs_launched_together_from_the_command_line_promote_once_and_write_ea
 
     codes = [proc.wait(RUN_WAIT_S) for proc in procs]
     assert codes == [0] * launches, [log.read_text(errors="replace")[-2000:] for log in logs]
-    after = life.world.state()
-    assert len(after.history) == len(before.history) + 1 and after.active == before.standby, "exactly one promotion"
-    assert life.problems(after.active) == []
-    assert life.document_writes() == needed, "each change written once"
-    assert len(hook.json_bodies()) == hooks_before + 1, "one promotion announced"
     with life.instance() as instance:
-        runs = [r for r in sync_runs(instance) if r.run_id not in known]
-        assert len(runs) == launches
-        logs_of = {r.run_id: run_log(instance, r.run_id) for r in runs}
-        spans = {r.run_id: run_span(instance, r.run_id) for r in runs}
-    assert_one_promoted_and_the_others_said_why(logs_of, spans)
+        run_ids = [r.run_id for r in sync_runs(instance) if r.run_id not in known]
+    assert len(run_ids) == launches
+    assert_landed_once(life, before, hook, run_ids)
     record_property("runs", launches)

@@ -14,13 +14,8 @@ from __future__ import annotations
 
 import itertools
 import os
-import signal
-import subprocess
-import sys
 import time
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -28,22 +23,20 @@ import requests
 from dagster_graphql import DagsterGraphQLClient
 
 from dify_standin.processes import free_port
+from difyops_dagster_tests.deploy.dagster_processes import DagsterProcess, dagster_command, wait_for
 from difyops_dagster_tests.hardening.crashes import SYNC_CALLS, calls_seen, count_calls
 from difyops_dagster_tests.hardening.long_lived import (
     ROOT,
     RUN_WAIT_S,
     LongLivedSync,
-    assert_one_promoted_and_the_others_said_why,
+    assert_landed_once,
+    before_together,
     kill_tree,
-    run_log,
     run_span,
     run_worker_pid,
     slot_holders,
     sync_runs,
-    wait_for,
 )
-from difyops_dagster_tests.receivers import WebhookReceiver
-from difyops_dagster_tests.sync.conftest import open_world
 
 pytestmark = [
     pytest.mark.slow,
@@ -60,21 +53,14 @@ class Daemon:
     def __init__(self, life: LongLivedSync):
         self.life = life
         self.port = free_port()
-        self.log = log = open(life.dagster_home.parent / "dagster-dev.log", "ab")  # noqa: SIM115 (closed in stop)
-        self.proc = subprocess.Popen(
-            [str(Path(sys.executable).with_name("dagster")), "dev", "-w", str(ROOT / "workspace.yaml"),
-             "-h", "127.0.0.1", "-p", str(self.port)],
-            cwd=ROOT,
-            env={**os.environ, **life.env()},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-        wait_for(self._ready, RUN_WAIT_S, "dagster dev to answer /server_info", interval=1)
+        argv = dagster_command(
+            "dagster", "dev", "-w", str(ROOT / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(self.port)
+        )
+        self.process = DagsterProcess("long-lived-dev", argv, {**os.environ, **life.env()}, ROOT).start()
+        self.process.wait_ready(self._answers, RUN_WAIT_S)
         self.client = DagsterGraphQLClient("127.0.0.1", port_number=self.port)
 
-    def _ready(self) -> bool:
-        assert self.proc.poll() is None, "dagster dev exited"
+    def _answers(self) -> bool:
         try:
             return requests.get(f"http://127.0.0.1:{self.port}/server_info", timeout=2).ok
         except requests.RequestException:
@@ -92,37 +78,7 @@ class Daemon:
         return wait_for(done, RUN_WAIT_S, f"run {run_id} to finish", interval=1)
 
     def stop(self) -> None:
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(60)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(30)
-        self.log.close()
-
-
-@pytest.fixture(scope="module")
-def environ() -> Iterator[pytest.MonkeyPatch]:
-    with pytest.MonkeyPatch.context() as patch:
-        yield patch
-
-
-@pytest.fixture(scope="module")
-def hook() -> Iterator[WebhookReceiver]:
-    with WebhookReceiver() as receiver:
-        yield receiver
-
-
-@pytest.fixture(scope="module")
-def life(standin_server, s3_server, environ, tmp_path_factory, hook) -> Iterator[LongLivedSync]:
-    standin_server.admin.reset()
-    standin_server.admin.set_indexing(seconds=0.1)
-    home = tmp_path_factory.mktemp("long-lived-daemon")
-    s3 = s3_server.client()
-    bucket = f"life-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=bucket)
-    with open_world(standin_server, s3, bucket, environ, home, endpoint_url=s3_server.endpoint_url) as world:
-        yield LongLivedSync(world, home, hook.url)
+        self.process.stop(60)
 
 
 @pytest.fixture(scope="module")
@@ -141,16 +97,6 @@ def daemon(life) -> Iterator[Daemon]:
         yield running
     finally:
         running.stop()
-
-
-@pytest.fixture
-def quiet(life) -> Iterator[None]:
-    admin = life.world.standin.admin
-    admin.clear_faults()
-    admin.clear_request_log()
-    yield
-    admin.clear_faults()
-    admin.set_latency(0)
 
 
 @pytest.mark.scoreboard("crashes")
@@ -188,26 +134,13 @@ def test_a_daemon_run_killed_while_writing_is_retried_and_the_retry_completes(li
 def test_syncs_submitted_together_to_the_queue_promote_once_and_write_each_change_once(
     life, daemon, quiet, hook, submissions, record_property
 ):
-    changed = life.change(6)
-    before = life.world.state()
-    needed = life.planned_writes(before.standby)
-    assert needed >= len(changed)
-    hooks_before = len(hook.json_bodies())
-    life.world.standin.admin.clear_request_log()
+    before = before_together(life, hook, life.change(6))
 
     run_ids = [daemon.submit() for _ in range(submissions)]
 
     runs = [daemon.finished(run_id) for run_id in run_ids]
     assert [r.status for r in runs] == [dg.DagsterRunStatus.SUCCESS] * submissions
-    after = life.world.state()
-    assert len(after.history) == len(before.history) + 1 and after.active == before.standby, "exactly one promotion"
-    assert life.problems(after.active) == []
-    assert life.document_writes() == needed, "each change written once"
-    assert len(hook.json_bodies()) == hooks_before + 1, "one promotion announced"
-    with life.instance() as instance:
-        logs = {run_id: run_log(instance, run_id) for run_id in run_ids}
-        spans = {run_id: run_span(instance, run_id) for run_id in run_ids}
+    spans = assert_landed_once(life, before, hook, run_ids)
     ordered = sorted(spans.values())
     assert all(a[1] <= b[0] for a, b in itertools.pairwise(ordered)), "the queue ran them one at a time"
-    assert_one_promoted_and_the_others_said_why(logs, spans)
     record_property("runs", submissions)

@@ -44,7 +44,9 @@ def test_foreign_documents_are_never_planned_over():
     owned = owned_documents(documents, SOURCES, remove_missing=True)
     assert [d.id for d in owned] == ["1"]
     plan = build_sync_plan(SOURCES.items, owned)
-    assert plan.counts() == {"create": 1, "update": 0, "delete": 0, "unchanged": 1, "repair": 0}
+    assert plan.counts() == {
+        "create": 1, "update": 0, "delete": 0, "unchanged": 1, "repair": 0, "restore": 0, "rejected": 0
+    }  # fmt: skip
 
 
 def test_a_video_without_a_document_keeps_its_dify_document():

@@ -299,6 +299,7 @@ def test_a_bucket_that_does_not_exist_is_named_and_no_dataset_is_touched(world):
     assert not result.success
     message = _run_failure(result)
     assert "no-such-bucket-bi" in message and "NoSuchBucket" in message, message
+    assert "the bucket does not exist (sync.bucket)" in message, message
     assert _snapshot(world) == before
 
 
@@ -310,7 +311,8 @@ def test_an_unreachable_s3_endpoint_is_named_and_no_dataset_is_touched(world):
     world.env["S3_ENDPOINT_URL"] = closed
     result = world.run()
     assert not result.success
-    assert closed in _run_failure(result)
+    message = _run_failure(result)
+    assert closed in message and "(s3.endpoint_url)" in message and "sync.bucket" not in message, message
     assert _snapshot(world) == before
 
 

@@ -46,6 +46,8 @@ def test_first_run_syncs_blue_and_promotes_it_with_awkward_keys(world):
     names = sorted(d["name"] for d in world.documents(world.blue))
     assert f"team a{SLASH}report.md" in names and f"team b{SLASH}report.md" in names and "中文 文档.md" in names
     assert f"{SLASH}doubled.md" in names and "doubled.md" in names
+    said = " ".join(e.message for e in world.instance.all_logs(result.run_id))
+    assert "green is not synced in this run: no colour is active yet" in said and "green is the active" not in said
     listing = result.asset_materializations_for_node("s3_objects")[0].metadata
     reasons = {r.data["key"]: r.data["reason"] for r in listing["rejected_objects"].value.records}
     assert reasons == {

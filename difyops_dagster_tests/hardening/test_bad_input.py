@@ -269,6 +269,7 @@ def _failed_check(result: dg.ExecuteInProcessResult, name: str) -> dg.AssetCheck
 @CELL
 def test_a_dataset_id_that_does_not_exist_is_named_and_the_active_dataset_is_untouched(world):
     before = _promoted(world)
+    world.put("docs/new.md", "# new")  # something to sync, so the run reads the standby
     missing = str(uuid.uuid4())
     world.overrides = {"green_dataset_id": missing}
     result = world.run()
@@ -281,6 +282,7 @@ def test_a_dataset_id_that_does_not_exist_is_named_and_the_active_dataset_is_unt
 @CELL
 def test_a_wrong_dataset_key_is_named_by_its_variable_and_never_shown(world, monkeypatch):
     before = _promoted(world)
+    world.put("docs/new.md", "# new")  # something to sync, so the run talks to Dify
     wrong = f"dataset-{MARK}-wrong"
     monkeypatch.setenv(KEY_VAR, wrong)
     result = world.run()

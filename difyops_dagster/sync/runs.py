@@ -6,7 +6,8 @@ second plan from a dataset the first is still writing. So there is one sync of a
   ids) and `concurrency.runs.tag_concurrency_limits` (dagster.yaml, docker/, helm/) allows one run per value:
   a second sync stays queued (the UI says why) and starts after the first ended;
 - runs launched from the command line never queue, so the sync's first step waits until every earlier sync of
-  the pair that is still running has ended, and only then lists the bucket.
+  the pair that is still running has ended, and only then lists the bucket. A run of the sync's assets that is
+  not `sync_job` (the UI's "Materialize all") is tagged by that step, so it counts as a sync from then on.
 Either way the later run then finds the bucket already served by the colour the first one promoted and writes
 nothing (a no-change run, see assets.py). An earlier run that is dead is released (run_liveness.py) instead of
 waited for, so a killed run never blocks the next one. The sensor and the schedule request nothing while a sync
@@ -52,7 +53,7 @@ def sync_target(dataset_ids: dict[str, str]) -> str:
 
 
 def _syncs(instance: dg.DagsterInstance, target: str, statuses: list) -> list[dg.RunRecord]:
-    flt = dg.RunsFilter(job_name=SYNC_JOB, statuses=statuses, tags={TARGET_TAG: target})
+    flt = dg.RunsFilter(statuses=statuses, tags={TARGET_TAG: target})
     return list(instance.get_run_records(flt))
 
 
@@ -92,8 +93,13 @@ def pool_wait(instance: dg.DagsterInstance, pool: str, me: str) -> str | None:
 
 
 def wait_for_earlier_syncs(context: dg.OpExecutionContext, target: str) -> None:
-    """Block until no sync of `target` created before this run is starting or running."""
+    """Block until no sync of `target` created before this run is starting or running.
+
+    A run that is not `sync_job` (the asset graph's "Materialize all", a selection) gets the tag here, so later
+    syncs wait for it and the queue holds them back too."""
     instance, me = context.instance, context.run.run_id
+    if context.run.tags.get(TARGET_TAG) != target:
+        instance.add_run_tags(me, {TARGET_TAG: target})
     mine = instance.get_run_record_by_id(me)
     created = mine.create_timestamp if mine else None
     last_said = 0.0

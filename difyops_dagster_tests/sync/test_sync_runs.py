@@ -16,6 +16,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from difyops_dagster.sync.runs import TARGET_TAG, sync_target
 from difyops_dagster_tests.sync.conftest import open_world
 
 AWKWARD_KEYS = {
@@ -237,3 +238,18 @@ def test_single_mode_syncs_one_dataset_without_colours(world):
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert materialized == {"s3_objects", "dify_documents", "sync_plan", "synced_dataset"}
     assert world.state().active is None  # no colour state in single mode
+
+
+def test_a_run_of_the_sync_assets_outside_sync_job_is_tagged_as_a_sync_of_its_datasets(world):
+    """The UI's "Materialize all" runs the assets in another job: tagged by its first step, it counts as a sync
+    of the pair from then on (a later sync waits for it, the queue holds later ones back)."""
+    world.put("a.md", "a")
+    job = world.defs().resolve_implicit_global_asset_job_def()
+
+    result = job.execute_in_process(
+        instance=world.instance, asset_selection=[dg.AssetKey("s3_objects")], raise_on_error=False
+    )
+
+    assert result.success
+    tags = world.instance.get_run_by_id(result.run_id).tags
+    assert tags[TARGET_TAG] == sync_target({"blue": world.blue, "green": world.green})

@@ -398,6 +398,7 @@ def upload_refusal(name: str, exc: DifyError) -> str:
     file the same way, so the text says what such an answer means."""
     extension = PurePosixPath(name).suffix.lower() or "(no extension)"
     text = f"Dify refused {name} (extension {extension}; HTTP {exc.status}, {exc.code}): {exc.message}"
+    text += f" ({exc.endpoint} failed)"  # the call, as every other failure of the sync names it
     if exc.status == 400 and exc.code == "invalid_param" and exc.message == NO_MESSAGE:
         text += (
             f" - on a stock Dify this means its ETL does not take {extension} files (narrow sync.accepted_extensions,"

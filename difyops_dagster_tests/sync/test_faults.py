@@ -55,7 +55,7 @@ def test_files_dify_rejects_are_reported_and_the_rest_are_synced(world):
     # Dify's answer to a type its ETL does not read is an empty 400: the report names file, extension and code
     assert reported["slides.pptx"].startswith("Dify refused slides.pptx (extension .pptx; HTTP 400, invalid_param)")
     assert "ETL does not take .pptx files" in reported["slides.pptx"]
-    assert "File size exceeded" in reported["big.md"]
+    assert "over its upload size limit" in reported["big.md"]  # create answers 400 with no message (recorded)
     assert checks(result)["all_files_synced"] is False and checks(result)["matches_listing"] is False
 
 

@@ -140,8 +140,8 @@ def run() -> list[dict]:
                 {
                     "figure": "no-op re-sync: document-list requests",
                     "value": noop["list"],
-                    "compared_with": f"ceil(N/100) x 2 colours read = {2 * pages}",
-                    "ratio": f"{noop['list'] / (2 * pages):.2f}x",
+                    "compared_with": f"ceil(N/100) x 1 colour read (only the standby) = {pages}",
+                    "ratio": f"{noop['list'] / pages:.2f}x",
                 },
                 {
                     "figure": "no-op re-sync: writes (documents + metadata)",
@@ -152,7 +152,7 @@ def run() -> list[dict]:
                 {
                     "figure": "no-op re-sync: all Dify requests / wall time",
                     "value": f"{noop['total']} / {noop_s:.1f} s",
-                    "compared_with": f"{2 * pages} pages x {LATENCY_MS} ms = {2 * pages * LATENCY_MS / 1000:.1f} s",
+                    "compared_with": f"{pages} pages x {LATENCY_MS} ms = {pages * LATENCY_MS / 1000:.1f} s",
                     "ratio": "-",
                 },
             ]

@@ -325,6 +325,8 @@ def delete_document(dataset_id, document_id):
     with store().lock:
         dataset = dataset_for_write(dataset_id)
         document = document_or_404(dataset, document_id)
+        # Dify's service_api/dataset/document.py `DocumentApi.delete` (every 1.x, e.g. 1.13.2): "403 if document
+        # is archived: if DocumentService.check_archived(document): raise ArchivedDocumentImmutableError()".
         if document.archived:
             raise DifyHTTPError(403, "archived_document_immutable", "The archived document is not editable.")
         dataset.remove(document)
@@ -362,7 +364,14 @@ def indexing_status(dataset_id, batch):
 
 @bp.patch(DS + "/documents/status/<action>")
 def document_status(dataset_id, action):
-    """enable / disable / archive / un_archive; unknown ids are skipped; disabling needs a completed document."""
+    """enable / disable / archive / un_archive; unknown ids are skipped; disabling needs a completed document.
+
+    As Dify's service_api/dataset/dataset.py `DocumentStatusApi.patch` (1.x; the service since moved into
+    `DocumentService.batch_update_document_status`, same rules): a document already in the wanted state is
+    skipped; `enable` and `un_archive` set the Redis key `document_<id>_indexing` (600 s) and start
+    `add_document_to_index_task`, which deletes the key when it is done; while the key exists every status
+    action on the document answers 400 "Document:<name> is being indexed, please try again later". The
+    stand-in holds the document for the dataset's indexing time."""
     if action not in STATUS_ACTIONS:
         raise DifyHTTPError(400, "invalid_action", "Invalid action.")
     ids = json_body().get("document_ids") or []
@@ -373,15 +382,20 @@ def document_status(dataset_id, action):
             document = dataset.documents.get(str(document_id))
             if document is None:
                 continue
-            if document.indexing_status(at) in BUSY_STATUSES:
+            if document.indexing_status(at) in BUSY_STATUSES or document.status_busy_until > at:
                 raise DifyHTTPError(
                     400, "invalid_action", f"Document:{document.name} is being indexed, please try again later"
                 )
             if action == "disable" and document.indexing_status(at) != "completed":
                 raise DifyHTTPError(400, "invalid_action", f"Document: {document.name} is not completed.")
+            was = (document.enabled, document.archived)
             if action in ("enable", "disable"):
                 document.enabled = action == "enable"
             else:
                 document.archived = action == "archive"
+            if (document.enabled, document.archived) == was:
+                continue
+            if action in ("enable", "un_archive"):
+                document.status_busy_until = at + store().indexing_seconds
             document.updated_at = at
     return jsonify({"result": "success"})

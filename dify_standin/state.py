@@ -66,6 +66,10 @@ class Document:
     upload_file_id: str = field(default_factory=new_id)
     updated_at: float = 0.0
     word_count: int = 0
+    # After `enable` / `un_archive` Dify sets the Redis key `document_<id>_indexing` and refuses every status
+    # action on the document until `add_document_to_index_task` deletes it (status_busy_until, see
+    # documents_api.document_status).
+    status_busy_until: float = 0.0
 
     def __post_init__(self) -> None:
         self.updated_at = self.updated_at or self.created_at

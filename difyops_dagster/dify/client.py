@@ -253,6 +253,13 @@ class DifyDatasetClient(_Client):
             if not self.compat.delete_succeeded(response.status_code, response.text):
                 raise malformed(f"DELETE {path}", response.status_code, "delete answered with an unknown body")
 
+    def set_document_status(self, dataset_id: str, action: str, document_ids: Iterable[str]) -> None:
+        """`enable`, `disable`, `archive` or `un_archive`. Dify skips a document already in that state and refuses
+        one it is still (re-)indexing with 400 `invalid_action` ("... is being indexed, please try again later");
+        repeating the call changes nothing more, so it is safe to retry."""
+        path = f"/datasets/{dataset_id}/documents/status/{action}"
+        self.transport.json("PATCH", path, safe=True, json={"document_ids": list(document_ids)})
+
     def indexing_status(self, dataset_id: str, batch: str) -> list[IndexingStatus]:
         path = f"/datasets/{dataset_id}/documents/{batch}/indexing-status"
         body = self.transport.json("GET", path, safe=True)

@@ -1,17 +1,23 @@
 """Applying a sync plan to one dataset: bounded parallel writes, each item on its own, then a wait for indexing.
 
-Order: deletes (plain and repair) first, so a repair's re-created document never meets its old twin under
-Dify's upsert by name (deleting the twin by id afterwards would delete the new upload). Then uploads (create,
-update, repair), at most `concurrency` Dify calls in flight, their bodies read from S3 ahead of them
-(prefetch.py) so that an upload thread only waits on Dify; the metadata of finished uploads is written in
-batches of `metadata_batch` documents per call, each document's whole set (`source_key`, `fingerprint`), so a
-file costs one call plus a fraction, and an upload killed before its batch was written is an untagged document
-the next plan repairs. Then a wait until every uploaded batch finished indexing or the timeout passed.
+Order: restores first (Dify's `un_archive` / `enable` status routes, one document per call, so a refusal names
+its document), so that a restored document can then be updated and an archived one deleted. Then deletes (plain
+and repair), so a repair's re-created document never meets its old twin under Dify's upsert by name (deleting
+the twin by id afterwards would delete the new upload). Then uploads (create, update, repair), at most
+`concurrency` Dify calls in flight, their bodies read from S3 ahead of them (prefetch.py) so that an upload
+thread only waits on Dify; the metadata of finished uploads is written in batches of `metadata_batch` documents
+per call, each document's whole set (`source_key`, `fingerprint`), so a file costs one call plus a fraction, and
+an upload killed before its batch was written is an untagged document the next plan repairs. Then a wait until
+every uploaded batch finished indexing or the timeout passed.
 
 A failing item becomes an `ItemOutcome` with a readable reason and the others go on (one bad file never aborts
-the rest). Refusals that only mean "wait" (a delete while the document indexes, an update of a document that is
-not `available` yet, left by an interrupted run) are retried until the indexing deadline. Transport retries
-(429 with Retry-After, 5xx, timeouts on retry-safe calls) are the client's job.
+the rest). A document Dify will not restore is immovable (it cannot be updated, and an archived one cannot be
+deleted): it is left where it is, unserved, and reported in `ApplyReport.immovable`; the source it stood for is
+uploaded afresh as a new document (`duplicate: false`, since Dify's upsert by name would land on the immovable
+one), so one such document never blocks the sync. Refusals that only mean "wait" (a status change while Dify
+re-indexes the document, a delete while it indexes, an update of a document that is not `available` yet) are
+retried until the indexing deadline. Transport retries (429 with Retry-After, 5xx, timeouts on retry-safe calls)
+are the client's job.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from difyops_dagster.sync.models import (
     DatasetDocument,
     DatasetSnapshot,
     ItemOutcome,
+    Restore,
     SourceItem,
     SyncPlan,
 )
@@ -79,6 +86,7 @@ class _Upload:
     source: SourceItem
     document_id: str | None
     action: str
+    fresh: bool = False  # a new document even where one of the name exists (`duplicate: false`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,13 +138,20 @@ def apply_sync_plan(
         attempts=options.upload_attempts,
         backoff_s=options.retry_backoff_s,
     )
-    deletes = [_Delete(d.document.source_key or d.document.name, d.document.id, "delete") for d in plan.delete]
-    deletes += [_Delete(r.source.source_key, doc_id, "repair") for r in plan.repair for doc_id in r.delete_ids]
     with ThreadPoolExecutor(max_workers=options.concurrency, thread_name_prefix="dify-sync") as pool:
-        outcomes = list(pool.map(writer.delete, deletes))
-        log(f"deleted {sum(o.ok for o in outcomes)} of {len(deletes)} documents")
-        failed_deletes = {o.source_key for o in outcomes if not o.ok and o.action == "repair"}
-        uploads, blocked = _uploads(plan, failed_deletes)
+        restored = list(pool.map(writer.restore, plan.restore))
+        stuck = {r.document.id: (r, o) for r, o in zip(plan.restore, restored, strict=True) if not o.ok}
+        outcomes = [o for o in restored if o.ok]
+        immovable = [o for _, o in stuck.values()]
+        if plan.restore:
+            log(f"restored {len(outcomes)} of {len(plan.restore)} disabled or archived documents")
+        deletes = [_Delete(d.document.source_key or d.document.name, d.document.id, "delete") for d in plan.delete]
+        deletes += [_Delete(r.source.source_key, doc_id, "repair") for r in plan.repair for doc_id in r.delete_ids]
+        deleted = list(pool.map(writer.delete, [d for d in deletes if d.document_id not in stuck]))
+        outcomes += deleted
+        log(f"deleted {sum(o.ok for o in deleted)} of {len(deletes)} documents")
+        failed_deletes = {o.source_key for o in deleted if not o.ok and o.action == "repair"}
+        uploads, blocked = _uploads(plan, failed_deletes, stuck)
         outcomes += blocked
         if options.prefetch_workers:
             sources = [u.source for u in uploads]
@@ -149,7 +164,7 @@ def apply_sync_plan(
         outcomes += uploaded
         log(f"uploaded and tagged {sum(o.ok for o in uploaded)} of {len(uploads)} documents")
         timed_out = _wait_for_batches(pool, writer, batches)
-    return ApplyReport(tuple(outcomes), tuple(sorted(timed_out)))
+    return ApplyReport(tuple(outcomes), tuple(sorted(timed_out)), tuple(immovable))
 
 
 def document_form(dataset: Dataset, first_upload_options: Mapping[str, Any] | None) -> str | None:
@@ -182,18 +197,26 @@ def wait_until_settled(
     return snapshot
 
 
-def _uploads(plan: SyncPlan, failed_deletes: set[str]) -> tuple[list[_Upload], list[ItemOutcome]]:
+def _uploads(
+    plan: SyncPlan, failed_deletes: set[str], stuck: Mapping[str, tuple[Restore, ItemOutcome]]
+) -> tuple[list[_Upload], list[ItemOutcome]]:
+    """The uploads to make. A source whose document is stuck (Dify would not restore it) gets a new document
+    instead of its update; a repair whose old copy is stuck re-creates it as a new document too."""
+    stuck_keys = {r.document.source_key or r.document.name for r, _ in stuck.values()}
+    kept = {r.source.source_key: r.source for r, _ in stuck.values() if r.source is not None}
     uploads = [_Upload(s, None, "create") for s in plan.create]
-    uploads += [_Upload(u.source, u.document_id, "update") for u in plan.update]
+    uploads += [_Upload(u.source, u.document_id, "update") for u in plan.update if u.document_id not in stuck]
+    uploads += [_Upload(source, None, "create", fresh=True) for source in kept.values()]
     blocked: list[ItemOutcome] = []
     for repair in plan.repair:
-        if not repair.recreate:
+        if not repair.recreate or repair.source.source_key in kept:
             continue
         if repair.source.source_key in failed_deletes:
             reason = "not re-created: deleting its broken copy failed (see the delete above)"
             blocked.append(ItemOutcome("repair", repair.source.source_key, False, reason))
         else:
-            uploads.append(_Upload(repair.source, None, "repair"))
+            fresh = repair.source.source_key in stuck_keys or any(i in stuck for i in repair.delete_ids)
+            uploads.append(_Upload(repair.source, None, "repair", fresh=fresh))
     return uploads, blocked
 
 
@@ -280,6 +303,24 @@ class _Writer:
         self.deadline = deadline
         self.poll_s = poll_s
 
+    def restore(self, item: Restore) -> ItemOutcome:
+        """Each status action of `item` in turn; one Dify is still (re-)indexing is asked again until the deadline
+        (after `un_archive` or `enable` Dify holds the document for its index task, up to 600 s)."""
+        document = item.document
+        key = document.source_key or document.name
+        for action in item.actions:
+            while True:
+                try:
+                    self.client.set_document_status(self.dataset_id, action, [document.id])
+                    break
+                except DifyError as exc:
+                    if exc.status == 400 and "indexed" in exc.message and time.monotonic() < self.deadline:
+                        time.sleep(self.poll_s)
+                        continue
+                    reason = f"{document.state}; Dify refused to {action} it: {exc}; left in place, unserved"
+                    return ItemOutcome("restore", key, False, reason)
+        return ItemOutcome("restore", key, True, f"{document.id} ({', '.join(item.actions)})")
+
     def delete(self, item: _Delete) -> ItemOutcome:
         while True:
             try:
@@ -303,8 +344,13 @@ class _Writer:
         while True:
             try:
                 if item.document_id is None:
-                    options = self.upload_options.create
-                    result = self.client.create_document_by_file(self.dataset_id, name, content, options=options)
+                    result = self.client.create_document_by_file(
+                        self.dataset_id,
+                        name,
+                        content,
+                        options=self.upload_options.create,
+                        duplicate=False if item.fresh else None,
+                    )
                 else:
                     result = self._update_when_available(item.document_id, name, content)
                 return item, result, ""
@@ -356,6 +402,7 @@ def upload_refusal(name: str, exc: DifyError) -> str:
     file the same way, so the text says what such an answer means."""
     extension = PurePosixPath(name).suffix.lower() or "(no extension)"
     text = f"Dify refused {name} (extension {extension}; HTTP {exc.status}, {exc.code}): {exc.message}"
+    text += f" ({exc.endpoint} failed)"  # the call, as every other failure of the sync names it
     if exc.status == 400 and exc.code == "invalid_param" and exc.message == NO_MESSAGE:
         text += (
             f" - on a stock Dify this means its ETL does not take {extension} files (narrow sync.accepted_extensions,"

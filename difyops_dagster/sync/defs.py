@@ -1,5 +1,8 @@
-"""The sync's Definitions: assets and checks, `sync_job`, the rollback job, the daily schedule, the bucket sensor,
-the webhook resource and the JSON hand-off IO manager. Empty when the `sync:` section is absent."""
+"""The sync's Definitions: assets and checks, `sync_job`, the rollback and release jobs, the daily schedule, the
+bucket sensor, the webhook resource and the JSON hand-off IO manager. Empty when the `sync:` section is absent.
+
+`sync_job` runs carry `difyops/sync_target` (the dataset ids): the instance's `tag_concurrency_limits` queue a
+second sync of the same datasets behind the first (runs.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +12,9 @@ from difyops_dagster.settings import Settings
 from difyops_dagster.storage.resources import build_artifact_store_resource, build_s3_resource
 from difyops_dagster.sync.assets import GROUP, HANDOFF_IO, build_sync_assets
 from difyops_dagster.sync.handoff import SyncHandoffIOManager
-from difyops_dagster.sync.promotion import build_active_colour_asset, build_rollback_job
+from difyops_dagster.sync.promotion import build_active_colour_asset, build_release_job, build_rollback_job
 from difyops_dagster.sync.resources import BucketNotificationsResource, SyncWebhookResource
-from difyops_dagster.sync.runs import SYNC_JOB
+from difyops_dagster.sync.runs import SYNC_JOB, TARGET_TAG, sync_target
 from difyops_dagster.sync.schedules import build_daily_schedule
 from difyops_dagster.sync.sensors import build_bucket_sensor
 
@@ -24,13 +27,13 @@ def build_defs(settings: Settings) -> dg.Definitions:
         SYNC_JOB,
         selection=dg.AssetSelection.groups(GROUP),
         description="List the bucket, sync the standby dataset, promote it when its checks pass.",
-        tags={"difyops/feature": "sync"},
+        tags={"difyops/feature": "sync", TARGET_TAG: sync_target(sync.targets())},
     )
     assets = build_sync_assets(sync)
     jobs: list = [sync_job]
     if sync.mode == "blue_green":
         assets.append(build_active_colour_asset(sync))
-        jobs.append(build_rollback_job(sync))
+        jobs += [build_rollback_job(sync), build_release_job(sync)]
     webhook = SyncWebhookResource(
         url=sync.webhook_url, token=sync.webhook_token.as_env_var() if sync.webhook_token else None
     )

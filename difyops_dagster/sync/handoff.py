@@ -5,8 +5,8 @@ Why an IO manager at all: `s3_objects` -> `sync_plan_*` -> `synced_dataset_*` pa
 run in separate containers or pods and yields files nobody can read. This writes compact JSON (rows as arrays,
 about 100 bytes per object) through the configured artifact store (local folder or S3, atomic writes), at
 `sync/handoff/<asset>.json`: the file a person opens to see exactly what a step planned or applied. Like
-Dagster's own UPath IO managers it keeps the latest materialization per asset; sync runs do not overlap (the
-sensor and schedule wait for a running sync, writes take the `dify_writes` pool).
+Dagster's own UPath IO managers it keeps the latest materialization per asset; two syncs of one dataset pair
+never overlap (runs.py: a later one lists the bucket only after the earlier one ended).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from difyops_dagster.sync.models import (
     Delete,
     RejectedObject,
     Repair,
+    Restore,
     SourceItem,
     SourceListing,
     SyncPlan,
@@ -31,7 +32,7 @@ from difyops_dagster.sync.models import (
 )
 
 HANDOFF_PREFIX = "sync/handoff/"
-FORMAT = 1
+FORMAT = 2
 
 
 def _row(item: Any) -> tuple:
@@ -61,6 +62,8 @@ def dump_handoff(value: SourceListing | DatasetSnapshot | SyncPlan) -> bytes:
             "delete": [[_row(d.document), d.reason] for d in value.delete],
             "unchanged": [_row(s) for s in value.unchanged],
             "repair": [[_row(r.source), list(r.delete_ids), r.recreate, r.reason] for r in value.repair],
+            "restore": [[_row(r.document), _row(r.source) if r.source else None, r.reason] for r in value.restore],
+            "rejected": [_row(r) for r in value.rejected],
         }
     else:
         raise TypeError(f"no JSON hand-off for {type(value).__name__}")
@@ -88,7 +91,11 @@ def load_handoff(data: bytes) -> SourceListing | DatasetSnapshot | SyncPlan:
             repair=tuple(
                 Repair(SourceItem(*s), tuple(ids), recreate, reason) for s, ids, recreate, reason in body["repair"]
             ),
+            restore=tuple(
+                Restore(DatasetDocument(*d), SourceItem(*s) if s else None, reason) for d, s, reason in body["restore"]
+            ),
             dataset_size=body["dataset_size"],
+            rejected=tuple(RejectedObject(*row) for row in body["rejected"]),
         )
     raise ValueError(f"unknown hand-off kind {kind!r}")
 

@@ -6,15 +6,44 @@ ending in `/`) and the sync's own state object are not documents and are skipped
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from typing import Any
 
 from difyops_dagster.storage.s3_listing import S3Object
 from difyops_dagster.sync.fingerprint import object_fingerprint
-from difyops_dagster.sync.models import RejectedObject, SourceItem, SourceListing
+from difyops_dagster.sync.models import DatasetDocument, RejectedObject, SourceItem, SourceListing
 from difyops_dagster.sync.naming import document_name
 
 PREVIEW_ROWS = 200
+
+
+def listing_digest(sources: Iterable[SourceItem]) -> tuple[str, int]:
+    """Digest and count of the accepted objects (SHA-256 over key and fingerprint, in listing order, which S3
+    gives in key order). Every addition, change (the ETag moves, even at the same size) and deletion moves it;
+    rejected objects do not (they never reach a dataset). The sensor compares it between ticks, and each colour
+    change records the digest the colour was synced from."""
+    return _digest((source.source_key, source.fingerprint) for source in sources)
+
+
+def dataset_digest(documents: Iterable[DatasetDocument]) -> str | None:
+    """The `listing_digest` of the bucket a dataset mirrors exactly, or None when it mirrors none: a document is
+    untagged, not served, or not indexed. Keys sort by code point, which is the UTF-8 byte order S3 lists in."""
+    pairs = []
+    for document in documents:
+        if document.source_key is None or document.fingerprint is None or not document.available:
+            return None
+        pairs.append((document.source_key, document.fingerprint))
+    return _digest(sorted(pairs))[0]
+
+
+def _digest(pairs: Iterable[tuple[str, str]]) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    count = 0
+    for key, fingerprint in pairs:
+        digest.update(f"{key}\0{fingerprint}\n".encode())
+        count += 1
+    return digest.hexdigest(), count
 
 
 def rejection_reason(obj: S3Object, accepted_extensions: frozenset[str], max_bytes: int) -> str | None:

@@ -73,25 +73,41 @@ def plan_rows(plan: SyncPlan) -> list[dict[str, str]]:
         {"action": "delete", "source_key": d.document.source_key or "", "document": d.document.name, "reason": d.reason}
         for d in plan.delete
     ]
+    rows += [
+        {
+            "action": "restore",
+            "source_key": r.document.source_key or "",
+            "document": r.document.name,
+            "reason": f"{r.reason} ({', '.join(r.actions)})",
+        }
+        for r in plan.restore
+    ]
+    rows += [{"action": "rejected", "source_key": r.key, "document": "", "reason": r.reason} for r in plan.rejected]
     return rows
 
 
-def plan_metadata(plan: SyncPlan, dataset_id: str, applies: bool) -> dict[str, Any]:
+def plan_metadata(plan: SyncPlan, dataset_id: str, refusal: str | None) -> dict[str, Any]:
+    """`refusal`: why the deletion guard refuses the plan (it is then not applied), or None."""
     counts = plan.counts()
     summary = " · ".join(f"{k} {v}" for k, v in counts.items())
-    role = "will be applied" if applies else "not applied: this colour is active (shown for drift)"
+    role = f"refused, not applied: {refusal}" if refusal else "will be applied"
     return {
         **counts,
         "dataset_id": dataset_id,
         "writes": plan.write_count,
-        "applies": applies,
+        "applies": refusal is None,
         "summary": dg.MetadataValue.md(f"**Plan for dataset `{dataset_id}`** ({role}): {summary}"),
         "plan": table(plan_rows(plan), ["action", "source_key", "document", "reason"]),
     }
 
 
-def sync_metadata(report: ApplyReport, verification: Verification, dataset_id: str) -> dict[str, Any]:
+def sync_metadata(
+    report: ApplyReport, verification: Verification, dataset_id: str, source_digest: str, replanned: str
+) -> dict[str, Any]:
+    """`source_digest`: the listing this sync mirrors (the promotion records it); `replanned`: why the plan was made
+    again from a fresh read at the start of the writes, or ""."""
     failures = [{"action": o.action, "source_key": o.source_key, "error": o.detail} for o in report.failures]
+    failures += [{"action": "immovable", "source_key": o.source_key, "error": o.detail} for o in report.immovable]
     failures += [
         {"action": "indexing", "source_key": key, "error": "still indexing at the timeout"}
         for key in report.indexing_timed_out
@@ -103,19 +119,27 @@ def sync_metadata(report: ApplyReport, verification: Verification, dataset_id: s
         "duplicates": verification.duplicates,
         "not indexed": verification.not_indexed,
         "indexing error": verification.errors,
+        "unserved": verification.unserved,
     }
     found = [f"{len(keys)} {what} (e.g. `{keys[0]}`)" for what, keys in problems.items() if keys]
     verdict = "mirrors the source" if not found and not failures else "; ".join(found) or "see failures"
+    replan = f" (re-planned from a fresh read: {replanned})" if replanned else ""
     return {
         "dataset_id": dataset_id,
         "applied": True,
         "writes_succeeded": report.succeeded,
         "writes_failed": len(report.failures),
+        "restored": sum(o.ok for o in report.outcomes if o.action == "restore"),
+        "immovable": len(report.immovable),
         "indexing_timed_out": len(report.indexing_timed_out),
         "documents": verification.documents,
         "expected": verification.expected,
+        "unserved": len(verification.unserved),
+        "source_digest": source_digest,
+        "replanned": bool(replanned),
         "summary": dg.MetadataValue.md(
-            f"**{len(failures)} failed of {len(report.outcomes)} writes**; dataset `{dataset_id}` {verdict}"
+            f"**{len(report.failures)} failed of {len(report.outcomes)} writes**{replan}; dataset `{dataset_id}` "
+            f"{verdict}"
         ),
         "failures": table(failures, ["action", "source_key", "error"]),
     }

@@ -62,11 +62,17 @@ class DatasetDocument:
     fingerprint: str | None
     error: str | None = None
     enabled: bool = True
+    archived: bool = False
 
     @property
     def in_progress(self) -> bool:
-        """Queued or being indexed: Dify refuses updates and deletes until it ends."""
+        """Queued or being indexed: Dify refuses updates until it ends."""
         return self.indexing_status in IN_PROGRESS_STATUSES
+
+    @property
+    def served(self) -> bool:
+        """Does retrieval see it? Dify never retrieves a disabled or an archived document."""
+        return self.enabled and not self.archived
 
     @property
     def state(self) -> str:
@@ -76,9 +82,11 @@ class DatasetDocument:
             return "indexing"
         if self.available:
             return "available"
+        if self.archived:
+            return "archived"
         if not self.enabled:
             return "disabled"
-        return "paused" if self.indexing_status == "paused" else "archived"
+        return "paused" if self.indexing_status == "paused" else "not available"
 
     @classmethod
     def from_document(cls, document: Any) -> DatasetDocument:
@@ -93,6 +101,7 @@ class DatasetDocument:
             fingerprint=_text(metadata.get(FINGERPRINT_FIELD)),
             error=document.error,
             enabled=document.enabled,
+            archived=document.archived,
         )
 
 
@@ -122,6 +131,29 @@ class Delete:
 
 
 @dataclass(frozen=True, slots=True)
+class Restore:
+    """A disabled or archived document to bring back through Dify's status routes before anything else.
+
+    `source` is what it stands for when it is kept (unchanged or updated afterwards), None when it is only
+    un-archived so that it can be deleted (Dify refuses to delete an archived document).
+    """
+
+    document: DatasetDocument
+    source: SourceItem | None
+    reason: str
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        """Dify's status actions, in order (`un_archive` first: an archived document may be disabled too)."""
+        wanted = []
+        if self.document.archived:
+            wanted.append("un_archive")
+        if not self.document.enabled and self.source is not None:
+            wanted.append("enable")
+        return tuple(wanted)
+
+
+@dataclass(frozen=True, slots=True)
 class Repair:
     """Documents to delete for one source; `recreate` uploads the source afresh once they are gone."""
 
@@ -140,7 +172,9 @@ class SyncPlan:
     delete: tuple[Delete, ...] = ()
     unchanged: tuple[SourceItem, ...] = ()
     repair: tuple[Repair, ...] = ()
+    restore: tuple[Restore, ...] = ()
     dataset_size: int = 0
+    rejected: tuple[RejectedObject, ...] = ()  # sources set aside (a key or name another source has)
 
     @property
     def upload_count(self) -> int:
@@ -152,7 +186,7 @@ class SyncPlan:
 
     @property
     def write_count(self) -> int:
-        return self.upload_count + self.delete_count
+        return self.upload_count + self.delete_count + len(self.restore)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -161,6 +195,8 @@ class SyncPlan:
             "delete": len(self.delete),
             "unchanged": len(self.unchanged),
             "repair": len(self.repair),
+            "restore": len(self.restore),
+            "rejected": len(self.rejected),
         }
 
 
@@ -176,8 +212,13 @@ class ItemOutcome:
 
 @dataclass(frozen=True)
 class ApplyReport:
+    """`immovable`: documents Dify would neither restore nor delete. They stay in the dataset unserved (Dify never
+    retrieves a disabled or archived document) and are reported without failing the sync: their source, if
+    any, got a fresh copy instead, so one such document never holds back every later promotion."""
+
     outcomes: tuple[ItemOutcome, ...] = ()
     indexing_timed_out: tuple[str, ...] = ()
+    immovable: tuple[ItemOutcome, ...] = ()
 
     @property
     def failures(self) -> tuple[ItemOutcome, ...]:

@@ -1,11 +1,20 @@
-"""Which colour serves: `active_colour` promotes the standby after its checks passed; the rollback job flips back.
+"""Which colour serves: `active_colour` promotes the colour a run synced; the rollback and release jobs.
 
 The state is one JSON object in the bucket (`colour.py`), written whole with one PUT after the decision, never
-before the sync (seed 000 flipped its flag first, so a failed run left traffic on a broken dataset). Promotion
-requires, in this very run, the standby's `synced_dataset` to have been applied and every one of its blocking
-checks to have passed; Dagster already skips `active_colour` when one fails, and the asset checks it again
-from the event log, so a partial selection (only `active_colour` launched) can never promote an unchecked colour.
-Both changes POST the dataset ids to the configured webhook.
+before the sync (seed 000 flipped its flag first, so a failed run left traffic on a broken dataset).
+
+`active_colour` is a graph-backed asset so that it can take both `synced_dataset_*` through one fan-in input:
+its op runs when the colour this run synced was materialized and passed its checks (the other colour's steps
+were skipped: assets.py), is not run when that step failed, and is skipped when the run wrote nothing. It then
+judges only its own run: the standby's `synced_dataset` must have been materialized in this very run, and every
+gate check of it must have passed in this run (read from this run's events, never from the instance's latest
+records, which may belong to another run); so a partial selection (only `active_colour` launched) can never
+promote an unchecked colour. It materializes only when the colour changed, with the bucket digest the colour was
+synced from: later runs on that same bucket content write and promote nothing, and trigger nothing downstream.
+
+A rollback makes the previous colour active at once and holds promotion: the colour rolled away from is not
+promoted again from the same bucket content until `release_colour_hold_job` runs or the bucket changes. Both
+changes POST the dataset ids to the configured webhook; the hold and how to release it show on `active_colour`.
 """
 
 import uuid
@@ -15,16 +24,33 @@ from typing import Any
 import dagster as dg
 from dagster_aws.s3 import S3Resource
 
+from difyops_dagster.dify.resource import DifyResource
+from difyops_dagster.run_liveness import record_worker
+from difyops_dagster.sync.apply import read_dataset
 from difyops_dagster.sync.assets import GROUP
 from difyops_dagster.sync.checks import GATE_CHECKS
-from difyops_dagster.sync.colour import ColourState, load_state, promote, rollback, save_state
+from difyops_dagster.sync.colour import ColourState, load_state, promote, release, rollback, save_state
 from difyops_dagster.sync.config import SyncSettings
+from difyops_dagster.sync.listing import dataset_digest
 from difyops_dagster.sync.metadata import table
 from difyops_dagster.sync.resources import SyncWebhookResource
-from difyops_dagster.sync.runs import ROLLBACK_JOB, sync_run_in_flight
+from difyops_dagster.sync.runs import COLOUR_POOL, ROLLBACK_JOB, sync_run_in_flight, sync_target
 
-COLOUR_POOL = "sync_colour"
 WEBHOOK_CHECK = "webhook_delivered"
+RELEASE_JOB = "release_colour_hold_job"
+# The graph output Dagster maps the `webhook_delivered` check of `active_colour` to (`<asset>_<check>`).
+WEBHOOK_OUTPUT = f"active_colour_{WEBHOOK_CHECK}"
+
+
+def hold_text(state: ColourState) -> str:
+    if state.hold is None:
+        return "none: the next sync that finds the bucket changed promotes the colour it synced"
+    hold = state.hold
+    return (
+        f"promotion held since {hold.at} ({hold.reason}, run {hold.run_id}): {hold.colour} is not promoted again "
+        f"from the bucket content it was synced from. Release it with `dg launch --job {RELEASE_JOB}` (or the "
+        "UI's Launchpad), or change the bucket."
+    )
 
 
 def colour_metadata(state: ColourState, dataset_ids: dict[str, str]) -> dict[str, Any]:
@@ -33,14 +59,16 @@ def colour_metadata(state: ColourState, dataset_ids: dict[str, str]) -> dict[str
         for c in reversed(state.history)
     ]
     active = state.active or "none"
+    held = " · **promotion held** (see `hold`)" if state.hold else ""
     return {
         "active_colour": active,
         "active_dataset_id": dataset_ids.get(active, ""),
         "standby_colour": state.standby,
         "standby_dataset_id": dataset_ids[state.standby],
+        "hold": hold_text(state),
         "summary": dg.MetadataValue.md(
             f"**Active: {active}** (`{dataset_ids.get(active, '-')}`) · standby: {state.standby} "
-            f"(`{dataset_ids[state.standby]}`)"
+            f"(`{dataset_ids[state.standby]}`){held}"
         ),
         "history": table(history, ["at", "colour", "dataset_id", "reason", "run_id"]),
     }
@@ -76,64 +104,79 @@ def _webhook_result(delivery) -> tuple[dg.AssetCheckResult, str]:
     return result, delivery.detail
 
 
-def _standby_passed(context: dg.AssetExecutionContext, standby: str) -> tuple[bool, str]:
-    """Was the standby synced in this run, and did each of its blocking checks pass in this run?"""
-    asset_key = dg.AssetKey(f"synced_dataset_{standby}")
-    event = context.instance.get_latest_materialization_event(asset_key)
-    if event is None or event.run_id != context.run.run_id:
-        return False, f"synced_dataset_{standby} was not materialized in this run"
-    applied = event.asset_materialization.metadata.get("applied") if event.asset_materialization else None
-    if not getattr(applied, "value", False):
-        return False, f"synced_dataset_{standby} did not write {standby} in this run"
-    for name in GATE_CHECKS:
-        record = context.instance.get_latest_asset_check_evaluation_record(dg.AssetCheckKey(asset_key, name))
-        evaluation = record.evaluation if record else None
-        if record is None or record.run_id != context.run.run_id or evaluation is None or not evaluation.passed:
-            return False, f"check {name} of synced_dataset_{standby} did not pass in this run"
-    return True, "every check passed"
+def own_run_verdict(instance: dg.DagsterInstance, run_id: str, colour: str) -> tuple[str | None, str]:
+    """(why `colour` may not be promoted by run `run_id`, or None; the digest it was synced from), judged from
+    this run's own events only."""
+    asset_key = dg.AssetKey(f"synced_dataset_{colour}")
+    kinds = {dg.DagsterEventType.ASSET_MATERIALIZATION, dg.DagsterEventType.ASSET_CHECK_EVALUATION}
+    materialization = None
+    passed: dict[str, bool] = {}
+    for record in instance.get_records_for_run(run_id, of_type=kinds).records:
+        event = record.event_log_entry.dagster_event
+        if event is None:
+            continue
+        if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            evaluation = event.asset_check_evaluation_data
+            if evaluation.asset_key == asset_key:
+                passed[evaluation.check_name] = evaluation.passed
+        elif event.asset_key == asset_key:
+            materialization = record.event_log_entry.asset_materialization
+    if materialization is None:
+        return f"synced_dataset_{colour} was not materialized in this run", ""
+    failed = [name for name in GATE_CHECKS if not passed.get(name)]
+    if failed:
+        return f"check(s) {', '.join(failed)} of synced_dataset_{colour} did not pass in this run", ""
+    digest = materialization.metadata.get("source_digest")
+    return None, str(digest.value) if digest is not None else ""
 
 
 def build_active_colour_asset(settings: SyncSettings) -> dg.AssetsDefinition:
     dataset_ids = settings.targets()
 
-    @dg.asset(
+    @dg.op(
+        name="promote_synced_colour",
+        ins={"synced": dg.In(dg.Nothing)},
+        out={"result": dg.Out(dg.Nothing, is_required=False), WEBHOOK_OUTPUT: dg.Out(dg.Nothing, is_required=False)},
+        pool=COLOUR_POOL,
+    )
+    def promote_synced_colour(context: dg.OpExecutionContext, s3: S3Resource, sync_webhook: SyncWebhookResource):
+        """Promote the standby colour if this run synced it and every one of its checks passed in this run."""
+        record_worker(context)
+        client = s3.get_client()
+        state = load_state(client, settings.bucket, settings.state_key)
+        standby = state.standby
+        refusal, digest = own_run_verdict(context.instance, context.run.run_id, standby)
+        if refusal is not None:
+            context.log.info(f"nothing promoted; the active colour stays {state.active or 'unset'}: {refusal}")
+            return
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        new_state = promote(state, standby, dataset_ids[standby], now, context.run.run_id, digest)
+        save_state(client, settings.bucket, settings.state_key, new_state)
+        payload = colour_change_payload("promoted", new_state, state, settings, now, context.run.run_id)
+        check, detail = _webhook_result(sync_webhook.notify(payload))
+        context.log.info(f"promoted {standby} ({dataset_ids[standby]}); webhook {detail}")
+        metadata = {**colour_metadata(new_state, dataset_ids), "changed": True, "webhook": detail}
+        yield dg.Output(None, "result", metadata=metadata)
+        yield check
+
+    @dg.graph_asset(
         name="active_colour",
         group_name=GROUP,
         kinds={"s3"},
-        deps=["synced_dataset_blue", "synced_dataset_green"],
-        pool=COLOUR_POOL,
+        ins={colour: dg.AssetIn(f"synced_dataset_{colour}", dagster_type=dg.Nothing) for colour in ("blue", "green")},
         check_specs=[
             dg.AssetCheckSpec(
                 WEBHOOK_CHECK, asset="active_colour", description="The webhook received the last colour change."
             )
         ],
+        description="Which dataset serves, with the history of changes and any promotion hold. Materialized when "
+        "the colour changes: a sync that synced the standby and passed every check in the same run promotes it; "
+        f"a rollback (`{ROLLBACK_JOB}`) returns to the previous colour; `{RELEASE_JOB}` lifts a hold. The state "
+        "is one object in the bucket, written atomically.",
     )
-    def active_colour(
-        context: dg.AssetExecutionContext, s3: S3Resource, sync_webhook: SyncWebhookResource
-    ) -> dg.MaterializeResult:
-        """Which dataset serves. Promotes the colour this run synced, once every one of its checks passed; the
-        state (with its history) is an object in the bucket, written atomically."""
-        client = s3.get_client()
-        state = load_state(client, settings.bucket, settings.state_key)
-        standby = state.standby
-        ok, why = _standby_passed(context, standby)
-        if not ok:
-            context.log.info(f"the active colour stays {state.active}: {why}")
-            note = dg.AssetCheckResult(check_name=WEBHOOK_CHECK, passed=True, metadata={"webhook": "no change"})
-            return dg.MaterializeResult(
-                metadata={**colour_metadata(state, dataset_ids), "changed": False, "reason": why},
-                check_results=[note],
-            )
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        new_state = promote(state, standby, dataset_ids[standby], now, context.run.run_id)
-        save_state(client, settings.bucket, settings.state_key, new_state)
-        payload = colour_change_payload("promoted", new_state, state, settings, now, context.run.run_id)
-        check, detail = _webhook_result(sync_webhook.notify(payload))
-        context.log.info(f"promoted {standby} ({dataset_ids[standby]}); webhook {detail}")
-        return dg.MaterializeResult(
-            metadata={**colour_metadata(new_state, dataset_ids), "changed": True, "webhook": detail},
-            check_results=[check],
-        )
+    def active_colour(blue, green):
+        result, webhook = promote_synced_colour(synced=[blue, green])
+        return {"result": result, WEBHOOK_OUTPUT: webhook}
 
     return active_colour
 
@@ -142,21 +185,32 @@ class RollbackConfig(dg.Config):
     reason: str = "manual rollback"
 
 
+def _refuse_during_sync(context: dg.OpExecutionContext, settings: SyncSettings) -> None:
+    target = sync_target(settings.targets())
+    running = sync_run_in_flight(context.instance, target, context.log.info, skip=context.run.run_id)
+    if running:
+        raise dg.Failure(
+            description=f"a sync run ({running}) is writing the standby colour; try again after it ends "
+            "(or terminate it first), so the colour being written never serves",
+            allow_retries=False,
+        )
+
+
 def build_rollback_job(settings: SyncSettings) -> dg.JobDefinition:
     dataset_ids = settings.targets()
 
     @dg.op(name="rollback_active_colour", pool=COLOUR_POOL)
     def rollback_active_colour(
-        context: dg.OpExecutionContext, config: RollbackConfig, s3: S3Resource, sync_webhook: SyncWebhookResource
+        context: dg.OpExecutionContext,
+        config: RollbackConfig,
+        s3: S3Resource,
+        dify: DifyResource,
+        sync_webhook: SyncWebhookResource,
     ):
-        """Make the previous colour active again at once; nothing is uploaded."""
-        running = sync_run_in_flight(context.instance)
-        if running:
-            raise dg.Failure(
-                description=f"a sync run ({running}) is writing the standby colour; roll back after it ends "
-                "(or terminate it first), so the colour being written never serves",
-                allow_retries=False,
-            )
+        """Make the previous colour active again at once (nothing is uploaded) and hold promotion, once its dataset
+        is seen to hold exactly what it served (a sync killed while writing it leaves it half-written)."""
+        record_worker(context)
+        _refuse_during_sync(context, settings)
         client = s3.get_client()
         state = load_state(client, settings.bucket, settings.state_key)
         now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -164,14 +218,25 @@ def build_rollback_job(settings: SyncSettings) -> dg.JobDefinition:
             new_state = rollback(state, dataset_ids, now, context.run.run_id, config.reason)
         except ValueError as exc:
             raise dg.Failure(description=str(exc), allow_retries=False) from None
+        target = new_state.active or ""
+        if new_state.served_digest:
+            held = dataset_digest(read_dataset(dify.dataset_client(), dataset_ids[target]).documents)
+            if held != new_state.served_digest:
+                raise dg.Failure(
+                    description=f"{target} no longer holds what it served (a sync was interrupted while writing "
+                    f"it, or it was edited in Dify): rolling back to it would serve that. Let the next sync "
+                    f"repair it (it writes {target} and promotes it), then roll back from there.",
+                    allow_retries=False,
+                )
         save_state(client, settings.bucket, settings.state_key, new_state)
         payload = colour_change_payload("rolled_back", new_state, state, settings, now, context.run.run_id)
         delivery = sync_webhook.notify(payload)
         detail = delivery.detail if delivery else "no webhook configured"
         context.log.info(f"rolled back from {state.active} to {new_state.active}; webhook {detail}")
+        context.log.info(hold_text(new_state))
         yield dg.AssetMaterialization(
             asset_key="active_colour",
-            description=f"rollback from {state.active} to {new_state.active}",
+            description=f"rollback from {state.active} to {new_state.active}; promotion held",
             metadata={**colour_metadata(new_state, dataset_ids), "changed": True, "webhook": detail},
         )
         if delivery is not None and not delivery.delivered:
@@ -180,11 +245,47 @@ def build_rollback_job(settings: SyncSettings) -> dg.JobDefinition:
 
     @dg.job(
         name=ROLLBACK_JOB,
-        description="Make the previous colour active again at once (no re-upload). Launch it from the UI's "
-        "Launchpad or `dg launch --job rollback_colour_job`.",
+        description="Make the previous colour active again at once (no re-upload) and hold promotion until "
+        f"`{RELEASE_JOB}` runs or the bucket changes. Launch it from the UI's Launchpad or "
+        f"`dg launch --job {ROLLBACK_JOB}`.",
         tags={"difyops/feature": "sync"},
     )
     def rollback_colour_job():
         rollback_active_colour()
 
     return rollback_colour_job
+
+
+def build_release_job(settings: SyncSettings) -> dg.JobDefinition:
+    dataset_ids = settings.targets()
+
+    @dg.op(name="release_promotion_hold", pool=COLOUR_POOL)
+    def release_promotion_hold(context: dg.OpExecutionContext, s3: S3Resource):
+        """Lift the promotion hold a rollback set: the next sync promotes the colour it syncs again."""
+        record_worker(context)
+        _refuse_during_sync(context, settings)
+        client = s3.get_client()
+        state = load_state(client, settings.bucket, settings.state_key)
+        try:
+            new_state = release(state)
+        except ValueError as exc:
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
+        save_state(client, settings.bucket, settings.state_key, new_state)
+        context.log.info(f"promotion hold released; {new_state.active} stays active until the next sync")
+        yield dg.AssetMaterialization(
+            asset_key="active_colour",
+            description="promotion hold released",
+            metadata={**colour_metadata(new_state, dataset_ids), "changed": False},
+        )
+        yield dg.Output(None)
+
+    @dg.job(
+        name=RELEASE_JOB,
+        description="Lift the promotion hold a rollback set, so the next sync promotes the colour it syncs even "
+        f"from an unchanged bucket. `dg launch --job {RELEASE_JOB}`.",
+        tags={"difyops/feature": "sync"},
+    )
+    def release_colour_hold_job():
+        release_promotion_hold()
+
+    return release_colour_hold_job

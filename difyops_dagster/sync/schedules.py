@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 from difyops_dagster.sync.config import SyncSettings
-from difyops_dagster.sync.runs import sync_run_in_flight
+from difyops_dagster.sync.runs import sync_run_in_flight, sync_target
 
 if TYPE_CHECKING:
     from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
@@ -26,7 +26,7 @@ def build_daily_schedule(settings: SyncSettings, job: "UnresolvedAssetJobDefinit
         f"({settings.schedule_timezone}).",
     )
     def daily_sync_schedule(context: dg.ScheduleEvaluationContext):
-        running = sync_run_in_flight(context.instance)
+        running = sync_run_in_flight(context.instance, sync_target(settings.targets()), context.log.info)
         if running:
             return dg.SkipReason(f"sync run {running} is still in flight; it already syncs the current bucket")
         tick = context.scheduled_execution_time.isoformat() if context.scheduled_execution_time else "manual"

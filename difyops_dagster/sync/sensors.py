@@ -38,7 +38,7 @@ from difyops_dagster.sync.bucket_scan import ScanState, scan_step
 from difyops_dagster.sync.config import SyncSettings
 from difyops_dagster.sync.listing import rejection_reason
 from difyops_dagster.sync.resources import BucketNotificationsResource
-from difyops_dagster.sync.runs import sync_run_in_flight
+from difyops_dagster.sync.runs import sync_run_in_flight, sync_target
 
 if TYPE_CHECKING:
     from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
@@ -129,7 +129,7 @@ def build_bucket_sensor(settings: SyncSettings, job: UnresolvedAssetJobDefinitio
     def bucket_changed_sensor(
         context: dg.SensorEvaluationContext, s3: S3Resource, bucket_notifications: BucketNotificationsResource
     ):
-        running = sync_run_in_flight(context.instance)
+        running = sync_run_in_flight(context.instance, sync_target(settings.targets()), context.log.info)
         if running:
             return dg.SkipReason(f"sync run {running} is in flight; the bucket is looked at again after it")
         cursor = SensorCursor.read(context.cursor)

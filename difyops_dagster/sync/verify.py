@@ -1,7 +1,9 @@
 """Does a dataset now mirror the sources? The facts the promotion gate checks, as a pure function.
 
 Read from the dataset itself after the writes (not from what the writes reported), so a check passes only when
-Dify holds exactly one indexed document per source with the current fingerprint.
+Dify holds exactly one indexed document per source with the current fingerprint. The dataset is judged as
+retrieval sees it: a disabled or archived document is not served, so it neither stands for its source nor counts
+as unexpected or as a duplicate; it is listed in `unserved` (reported, never silently passed).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class Verification:
     duplicates: tuple[str, ...]
     not_indexed: tuple[str, ...]
     errors: tuple[str, ...]
+    unserved: tuple[str, ...] = ()
 
     @property
     def matches_listing(self) -> bool:
@@ -34,7 +37,8 @@ def verify_dataset(
 ) -> Verification:
     """With `mirror`, documents of no source are `unexpected`; without, only the sources' documents count."""
     expected = {s.source_key: s.fingerprint for s in sources}
-    documents = [d for d in documents if mirror or d.source_key in expected]
+    every = [d for d in documents if mirror or d.source_key in expected]
+    documents = [d for d in every if d.served]
     keys = Counter(d.source_key for d in documents if d.source_key)
     current = {d.source_key for d in documents if d.source_key and d.fingerprint == expected.get(d.source_key)}
     return Verification(
@@ -48,6 +52,7 @@ def verify_dataset(
         duplicates=tuple(sorted(k for k, n in keys.items() if n > 1)),
         not_indexed=tuple(sorted(d.source_key or d.name for d in documents if d.in_progress)),
         errors=tuple(sorted(_indexing_error(d) for d in documents if d.indexing_status == "error")),
+        unserved=tuple(sorted(f"{d.source_key or d.name} ({d.state})" for d in every if not d.served)),
     )
 
 

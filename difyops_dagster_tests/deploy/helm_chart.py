@@ -100,6 +100,11 @@ def render_instance(values: dict, namespace: str = "difyops", release: str = "di
                 if monitoring.get("maxResumeRunAttempts")
                 else {}
             ),
+            **(
+                {"free_slots_after_run_end_seconds": monitoring["freeSlotsAfterRunEndSeconds"]}
+                if monitoring.get("freeSlotsAfterRunEndSeconds")
+                else {}
+            ),
         }
     if daemon["enabled"] and daemon["runRetries"]["enabled"]:
         retries = daemon["runRetries"]

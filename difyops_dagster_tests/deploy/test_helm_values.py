@@ -24,6 +24,8 @@ from difyops_dagster.settings import parse_settings
 from difyops_dagster_tests.deploy.helm_chart import HELM, chart_values, render_instance, schema_errors
 
 ENV_REF = re.compile(r"\{env:\s*([A-Z0-9_]+)\s*\}")
+# One sync of a dataset pair at a time through the daemon's queue (sync/runs.py).
+SYNC_TARGET_LIMIT = [{"key": "difyops/sync_target", "value": {"applyLimitPerUniqueValue": True}, "limit": 1}]
 
 
 def ours() -> dict:
@@ -63,6 +65,8 @@ def test_the_rendered_instance_passes_dagsters_checks(tmp_path):
     assert instance["run_storage"]["config"]["postgres_db"]["scheme"] == "postgresql+psycopg2"
     assert instance["concurrency"]["pools"]["default_limit"] == 1
     assert instance["run_retries"] == {"enabled": True, "max_retries": 1, "retry_on_asset_or_op_failure": False}
+    assert instance["run_monitoring"]["free_slots_after_run_end_seconds"] == 60
+    assert instance["concurrency"]["runs"]["tag_concurrency_limits"] == SYNC_TARGET_LIMIT
 
 
 def test_the_instance_check_catches_a_run_limit_set_twice(tmp_path):
@@ -77,7 +81,10 @@ def test_the_instance_check_catches_a_run_limit_set_twice(tmp_path):
 def test_the_repositorys_instance_files_pass_dagsters_checks(tmp_path, name):
     text = (HELM.parent / name).read_text()
     check_instance(tmp_path, yaml.safe_load(text))
-    assert yaml.safe_load(text)["concurrency"]["pools"]["default_limit"] == 1
+    instance = yaml.safe_load(text)
+    assert instance["concurrency"]["pools"]["default_limit"] == 1
+    assert instance["concurrency"]["runs"]["tag_concurrency_limits"] == SYNC_TARGET_LIMIT
+    assert instance["run_monitoring"]["free_slots_after_run_end_seconds"] == 60
 
 
 def test_the_code_location_runs_this_package_with_the_k8s_run_launcher_and_external_postgres():

@@ -1,5 +1,5 @@
-"""The sync bench of the crash suite: one bucket of 300 files and a blue/green pair per worker, changed a little
-before each kill cycle, and what each colour must hold.
+"""The sync bench of the crash suite: a sync world (`open_world`, the same one every sync test uses) whose bucket
+holds 300 files, changed a little before each kill cycle, and what each colour must hold.
 
 `expected[colour]` is the bucket as it was when that colour last finished a sync: the active colour must hold it
 exactly while a run is killed (a run only writes the standby), and after the repair run the colour it synced
@@ -9,7 +9,6 @@ holds today's bucket exactly while the other still holds its own last sync.
 from __future__ import annotations
 
 import random
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -18,86 +17,54 @@ import yaml
 
 from difyops_dagster.definitions import build_definitions
 from difyops_dagster.settings import parse_settings
-from difyops_dagster.sync.colour import ColourState, load_state
+from difyops_dagster.sync.colour import ColourState
 from difyops_dagster.sync.naming import document_name
 from difyops_dagster_tests.hardening.crashes import Run, RunServer, SlowWebhook, dataset_documents, exact_problems
+from difyops_dagster_tests.sync.conftest import SyncWorld
 
-KEY_VAR = "DIFYOPS_CRASH_DATASET_KEY"
-STATE_KEY = "_difyops/active-colour.json"
 FILES = 300
 SYNC_STEPS = ["job=sync_job"]
+BENCH_SYNC = {"upload_concurrency": 4, "indexing_timeout_s": 60, "max_delete_ratio": 1}
 
 
 class SyncBench:
-    def __init__(self, standin, s3_server, server: RunServer, home: Path, webhook: SlowWebhook, seed: int):
+    def __init__(self, world: SyncWorld, server: RunServer, home: Path, webhook: SlowWebhook, seed: int):
+        self.world = world
         self.server = server
-        self.standin = standin
-        self.admin = standin.admin
-        self.s3 = s3_server.client()
+        self.admin = world.standin.admin
+        self.s3 = world.s3
+        self.bucket = world.bucket
         self.webhook = webhook
         self.home = home
         self.rng = random.Random(seed)
-        self.bucket = f"crash-{uuid.uuid4().hex[:12]}"
-        self.s3.create_bucket(Bucket=self.bucket)
-        self.env = {
-            KEY_VAR: standin.dataset_key,
-            "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        }
         self.files: dict[str, str] = {}
         self.serial = 0
         self.runs = 0
-        self._new_datasets()
+        self.expected: dict[str, dict[str, str]] = {"blue": {}, "green": {}}
         for _ in range(FILES):
             self._add()
         self.config_path = home / "difyops.yaml"
-        self.config_path.write_text(yaml.safe_dump(self.config(), allow_unicode=True))
+        self._write_config()
         (home / "dagster").mkdir(exist_ok=True)
         (home / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
 
-    # --- setup ---
-
-    def _new_datasets(self) -> None:
-        self.blue = self.admin.create_dataset(f"crash-blue-{uuid.uuid4().hex[:6]}")["id"]
-        self.green = self.admin.create_dataset(f"crash-green-{uuid.uuid4().hex[:6]}")["id"]
-        self.ids = {"blue": self.blue, "green": self.green}
-        self.expected: dict[str, dict[str, str]] = {"blue": {}, "green": {}}
-        self.s3.delete_object(Bucket=self.bucket, Key=STATE_KEY)
+    @property
+    def ids(self) -> dict[str, str]:
+        return {"blue": self.world.blue, "green": self.world.green}
 
     def config(self) -> dict[str, Any]:
-        return {
-            "dify": {
-                "base_url": self.standin.api_url,
-                "dataset_api_key": {"env": KEY_VAR},
-                "max_retries": 2,
-                "backoff_factor_s": 0.01,
-                "rate_limit_per_second": 0,
-            },
-            "s3": {
-                "endpoint_url": self.s3.meta.endpoint_url,
-                "access_key_id": {"env": "AWS_ACCESS_KEY_ID"},
-                "secret_access_key": {"env": "AWS_SECRET_ACCESS_KEY"},
-            },
-            "storage": {"kind": "local", "local_dir": str(self.home / "artifacts")},
-            "sync": {
-                "bucket": self.bucket,
-                "blue_dataset_id": self.blue,
-                "green_dataset_id": self.green,
-                "upload_concurrency": 4,
-                "indexing_poll_s": 0.05,
-                "indexing_timeout_s": 60,
-                "max_delete_ratio": 1,
-                "webhook_url": self.webhook.url,
-            },
-        }
+        return self.world.config(**BENCH_SYNC, webhook_url=self.webhook.url)
+
+    def _write_config(self) -> None:
+        self.config_path.write_text(yaml.safe_dump(self.config(), allow_unicode=True))
 
     def recover_if_reset(self) -> None:
         """Another module on this worker may have reset the stand-in: start again from empty datasets."""
         known = {d["id"] for d in self.admin.state()["datasets"]}
-        if not {self.blue, self.green} <= known:
-            self._new_datasets()
-            self.config_path.write_text(yaml.safe_dump(self.config(), allow_unicode=True))
+        if not set(self.ids.values()) <= known:
+            self.world.renew_datasets()
+            self.expected = {"blue": {}, "green": {}}
+            self._write_config()
 
     # --- the bucket ---
 
@@ -107,7 +74,7 @@ class SyncBench:
         self._put(key, f"# note {self.serial}\n\nrevision 1 of {key}\n")
 
     def _put(self, key: str, body: str) -> None:
-        self.s3.put_object(Bucket=self.bucket, Key=key, Body=body.encode())
+        self.world.put(key, body)
         self.files[key] = body
 
     def change(self, updates: int = 24, deletes: int = 8, adds: int = 8) -> None:
@@ -117,7 +84,7 @@ class SyncBench:
             revision = int(self.files[key].rsplit("revision ", 1)[1].split()[0]) + 1
             self._put(key, f"# edited\n\nrevision {revision} of {key}\n")
         for key in self.rng.sample(sorted(set(keys)), deletes):
-            self.s3.delete_object(Bucket=self.bucket, Key=key)
+            self.world.delete(key)
             del self.files[key]
         for _ in range(adds):
             self._add()
@@ -125,7 +92,7 @@ class SyncBench:
     # --- colours and datasets ---
 
     def state(self) -> ColourState:
-        return load_state(self.s3, self.bucket, STATE_KEY)
+        return self.world.state()
 
     def planned(self, colour: str) -> dict[str, int]:
         """The writes a sync of `colour` must make from a clean state: deletes and uploads."""
@@ -140,7 +107,7 @@ class SyncBench:
     # --- runs ---
 
     def runner_env(self) -> dict[str, str]:
-        return {**self.env, "DIFYOPS_CONFIG": str(self.config_path), "DAGSTER_HOME": str(self.home / "dagster")}
+        return {**self.world.env, "DIFYOPS_CONFIG": str(self.config_path), "DAGSTER_HOME": str(self.home / "dagster")}
 
     def launch(self) -> Run:
         """The run to kill, in a process of its own."""
@@ -149,7 +116,7 @@ class SyncBench:
 
     def repair_run(self, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
         """The next run, unkilled, in this process (its instance is not the killed run's)."""
-        defs = build_definitions(parse_settings(self.config(), self.env))
+        defs = build_definitions(parse_settings(self.config(), self.world.env))
         return defs.resolve_job_def("sync_job").execute_in_process(instance=instance, raise_on_error=False)
 
     def settle(self, instance: dg.DagsterInstance, need_deletes: bool) -> int:

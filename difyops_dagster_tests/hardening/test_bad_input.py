@@ -269,6 +269,7 @@ def _failed_check(result: dg.ExecuteInProcessResult, name: str) -> dg.AssetCheck
 @CELL
 def test_a_dataset_id_that_does_not_exist_is_named_and_the_active_dataset_is_untouched(world):
     before = _promoted(world)
+    world.put("docs/new.md", "# new")  # something to sync, so the run reads the standby
     missing = str(uuid.uuid4())
     world.overrides = {"green_dataset_id": missing}
     result = world.run()
@@ -281,6 +282,7 @@ def test_a_dataset_id_that_does_not_exist_is_named_and_the_active_dataset_is_unt
 @CELL
 def test_a_wrong_dataset_key_is_named_by_its_variable_and_never_shown(world, monkeypatch):
     before = _promoted(world)
+    world.put("docs/new.md", "# new")  # something to sync, so the run talks to Dify
     wrong = f"dataset-{MARK}-wrong"
     monkeypatch.setenv(KEY_VAR, wrong)
     result = world.run()
@@ -299,6 +301,7 @@ def test_a_bucket_that_does_not_exist_is_named_and_no_dataset_is_touched(world):
     assert not result.success
     message = _run_failure(result)
     assert "no-such-bucket-bi" in message and "NoSuchBucket" in message, message
+    assert "the bucket does not exist (sync.bucket)" in message, message
     assert _snapshot(world) == before
 
 
@@ -310,7 +313,8 @@ def test_an_unreachable_s3_endpoint_is_named_and_no_dataset_is_touched(world):
     world.env["S3_ENDPOINT_URL"] = closed
     result = world.run()
     assert not result.success
-    assert closed in _run_failure(result)
+    message = _run_failure(result)
+    assert closed in message and "(s3.endpoint_url)" in message and "sync.bucket" not in message, message
     assert _snapshot(world) == before
 
 
@@ -331,7 +335,9 @@ def test_an_emptied_bucket_never_empties_a_dataset(world):
 def test_a_plan_deleting_more_than_the_configured_ratio_is_refused_until_the_ratio_allows_it(world):
     for i in range(4):
         world.put(f"docs/f{i}.md", f"# file {i}")
-    assert world.run().success and world.run().success and world.active() == "green"
+    assert world.run().success  # blue
+    world.put("docs/f3.md", "# file 3, edited")  # a change, so the next run syncs green
+    assert world.run().success and world.active() == "green"
     for i in range(3):
         world.delete(f"docs/f{i}.md")
     before = _snapshot(world)

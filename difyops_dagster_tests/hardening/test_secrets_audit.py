@@ -76,6 +76,7 @@ CONSOLE_EMAIL = "audit-console@example.com"
 JOBS = [
     "sync_job",
     "rollback_colour_job",
+    "release_colour_hold_job",
     "video_job",
     "video_dataset_job",
     "run_workflow_apps",
@@ -381,6 +382,7 @@ def _run_every_job(audit: Audit) -> None:
     """Each job once, in the order an operator's day has."""
     assert audit.launch("sync_job").returncode == 0, audit.launches[-1].stderr[-3000:]
     assert audit.launch("rollback_colour_job").returncode == 0, audit.launches[-1].stderr[-3000:]
+    assert audit.launch("release_colour_hold_job").returncode == 0, audit.launches[-1].stderr[-3000:]
     key = _video_partition(audit)
     assert audit.launch("video_job", "--partition", key).returncode == 0, audit.launches[-1].stderr[-3000:]
     assert audit.launch("video_dataset_job").returncode == 0, audit.launches[-1].stderr[-3000:]

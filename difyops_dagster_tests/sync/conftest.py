@@ -9,6 +9,7 @@ Every sync test that touches S3 runs once per server in `S3_SERVERS` (`[moto]`, 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -88,6 +89,11 @@ class SyncWorld:
         run_config = {"ops": {"rollback_active_colour": {"config": config}}} if config else None
         return job.execute_in_process(run_config=run_config, instance=self.instance, raise_on_error=False)
 
+    def renew_datasets(self, **dataset: Any) -> None:
+        """A new, empty blue/green pair and no colour state (e.g. after the stand-in was reset under a bench)."""
+        self.blue, self.green = new_pair(self.standin, **dataset)
+        self.s3.delete_object(Bucket=self.bucket, Key=STATE_KEY)
+
     def state(self) -> ColourState:
         return load_state(self.s3, self.bucket, STATE_KEY)
 
@@ -121,6 +127,15 @@ def s3_server(request: pytest.FixtureRequest):
     return request.getfixturevalue(f"{getattr(request, 'param', 'moto')}_s3_server")
 
 
+def new_pair(standin, **dataset: Any) -> tuple[str, str]:
+    """A blue and a green dataset (names unique on the stand-in: Dify refuses a second dataset of one name)."""
+    tag = uuid.uuid4().hex[:6]
+    admin = standin.admin
+    return admin.create_dataset(f"kb-blue-{tag}", **dataset)["id"], admin.create_dataset(f"kb-green-{tag}", **dataset)[
+        "id"
+    ]
+
+
 @contextmanager
 def open_world(
     standin, s3_client, bucket: str, monkeypatch, tmp_path, *, endpoint_url: str, instance=None, **dataset: Any
@@ -136,8 +151,7 @@ def open_world(
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    blue = standin.admin.create_dataset("kb-blue", **dataset)["id"]
-    green = standin.admin.create_dataset("kb-green", **dataset)["id"]
+    blue, green = new_pair(standin, **dataset)
     with instance or dg.instance_for_test() as owned:
         yield SyncWorld(standin, s3_client, bucket, blue, green, env, str(tmp_path / "artifacts"), instance=owned)
 

@@ -43,6 +43,7 @@ def test_a_refusal_with_difys_own_message_keeps_it():
     error = DifyError("POST /datasets/d/document/create-by-file", 400, "invalid_param", "File size exceeded. 9 > 8")
     assert upload_refusal("big.md", error) == (
         "Dify refused big.md (extension .md; HTTP 400, invalid_param): File size exceeded. 9 > 8"
+        " (POST /datasets/d/document/create-by-file failed)"
     )
 
 

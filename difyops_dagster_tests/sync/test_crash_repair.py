@@ -79,7 +79,9 @@ def test_a_run_killed_mid_upload_is_repaired_by_the_next(world, tmp_path, kill_a
 def test_a_run_killed_mid_update_is_repaired_by_the_next(world, tmp_path):
     for i in range(FILES):
         world.put(f"docs/{i:02d}.md", f"document {i:02d} v1")
-    assert world.run().success and world.run().success  # both colours hold v1; blue is standby again
+    assert world.run().success
+    world.put("docs/00.md", "document 00 V1")  # one change, so the next run syncs green
+    assert world.run().success and world.active() == "green"  # both colours hold v1; blue is standby again
     for i in range(FILES):
         world.put(f"docs/{i:02d}.md", f"document {i:02d} v2")
     world.standin.admin.clear_request_log()

@@ -33,6 +33,7 @@ def test_an_indexing_error_fails_the_checks_keeps_the_colour_and_is_repaired_lat
         "no_duplicate_documents": True,
         "all_documents_indexed": True,
         "no_error_documents": False,
+        "unserved_documents": True,
     }
     world.standin.admin.set_indexing(error_names="")  # "" clears the pattern; None leaves it as it is
     assert world.run().success and world.active() == "blue"
@@ -104,6 +105,7 @@ def test_a_server_that_keeps_failing_is_reported_and_nothing_is_promoted(world):
 def test_dify_unreachable_fails_the_run_and_keeps_the_colour(world):
     world.put("a.md", "a")
     assert world.run().success and world.active() == "blue"
+    world.put("b.md", "b")  # something to sync, so the run talks to Dify
     world.dify_overrides = {"base_url": "http://127.0.0.1:9/v1", "max_retries": 0, "connect_timeout_s": 0.5}
 
     result = world.run(indexing_timeout_s=1)

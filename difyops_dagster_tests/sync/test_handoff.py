@@ -13,6 +13,7 @@ from difyops_dagster.sync.models import (
     Delete,
     RejectedObject,
     Repair,
+    Restore,
     SourceItem,
     SourceListing,
     SyncPlan,
@@ -21,6 +22,7 @@ from difyops_dagster.sync.models import (
 
 SOURCE = SourceItem("docs/中文 文档.md", "v1:abc:12", "中文 文档.md", 12)
 DOCUMENT = DatasetDocument("d1", "x.md", "error", False, "docs/x.md", None, "boom", True)
+ARCHIVED = DatasetDocument("d5", "y.md", "completed", False, "docs/y.md", "v1:y:1", None, False, True)
 
 
 @pytest.mark.parametrize(
@@ -34,13 +36,15 @@ DOCUMENT = DatasetDocument("d1", "x.md", "error", False, "docs/x.md", None, "boo
             delete=(Delete(DOCUMENT, "its source is gone"),),
             unchanged=(SOURCE,),
             repair=(Repair(SOURCE, ("d3", "d4"), True, "2 documents for one key"),),
+            restore=(Restore(ARCHIVED, SOURCE, "archived"), Restore(ARCHIVED, None, "to delete")),
             dataset_size=7,
+            rejected=(RejectedObject("docs/z.md", 1, "same key"),),
         ),
     ],
 )
 def test_every_hand_off_round_trips_through_json(value):
     data = dump_handoff(value)
-    assert json.loads(data)["format"] == 1
+    assert json.loads(data)["format"] == 2
     assert load_handoff(data) == value
 
 

@@ -2,14 +2,17 @@
 
 Seed 000's defects are the cases: documents past the first page are seen (the plan gets them all), nested keys
 and same-named files under two prefixes are distinct, unchanged files are not re-uploaded unless `push_all`,
-and an empty listing shows up as a 100 % deletion the guard can refuse.
+and an empty listing shows up as a 100 % deletion the guard can refuse. Issue 13's: Dify retrieves no disabled
+or archived document, so those are brought back (restored) rather than left looking unchanged, an archived one
+is un-archived before it is deleted (Dify answers 403 to deleting it), and one source colliding with another is
+set aside on its own instead of failing the whole plan.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from difyops_dagster.sync.models import DatasetDocument, SourceItem, Update
+from difyops_dagster.sync.models import DatasetDocument, RejectedObject, SourceItem, Update
 from difyops_dagster.sync.plan import build_sync_plan, deletion_ratio
 
 
@@ -24,9 +27,11 @@ def doc(
     name: str | None = None,
     status: str = "completed",
     enabled: bool = True,
+    archived: bool = False,
 ) -> DatasetDocument:
-    available = status == "completed" and enabled
-    return DatasetDocument(id_, name or (key or id_).replace("/", "%2F"), status, available, key, fp, None, enabled)
+    available = status == "completed" and enabled and not archived
+    name = name or (key or id_).replace("/", "%2F")
+    return DatasetDocument(id_, name, status, available, key, fp, None, enabled, archived)
 
 
 def test_new_objects_are_created_and_unchanged_ones_left_alone():
@@ -109,12 +114,42 @@ def test_a_document_with_a_key_but_no_fingerprint_is_replaced():
     assert repair.recreate and repair.reason == "no fingerprint in its metadata"
 
 
-def test_a_disabled_document_is_left_alone_until_its_content_changes():
-    unchanged = build_sync_plan([src("a.md")], [doc("1", "a.md", enabled=False)])
-    changed = build_sync_plan([src("a.md", "v1:new:1")], [doc("1", "a.md", enabled=False)])
-    assert unchanged.write_count == 0
-    (repair,) = changed.repair
-    assert repair.recreate and "disabled" in repair.reason
+@pytest.mark.parametrize(
+    ("state", "actions"),
+    [
+        ({"enabled": False}, ("enable",)),
+        ({"archived": True}, ("un_archive",)),
+        ({"enabled": False, "archived": True}, ("un_archive", "enable")),
+    ],
+    ids=["disabled", "archived", "both"],
+)
+def test_a_current_document_dify_does_not_serve_is_restored_not_left_unchanged(state, actions):
+    plan = build_sync_plan([src("a.md")], [doc("1", "a.md", **state)])
+    (restore,) = plan.restore
+    assert restore.document.id == "1" and restore.actions == actions and restore.source == src("a.md")
+    assert [s.source_key for s in plan.unchanged] == ["a.md"] and plan.write_count == 1 and not plan.repair
+
+
+@pytest.mark.parametrize("state", [{"enabled": False}, {"archived": True}, {"enabled": False, "archived": True}])
+def test_a_stale_document_dify_does_not_serve_is_restored_then_updated_in_place(state):
+    plan = build_sync_plan([src("a.md", "v1:new:1")], [doc("1", "a.md", "v1:old:1", **state)])
+    assert [r.document.id for r in plan.restore] == ["1"]
+    assert plan.update == (Update(src("a.md", "v1:new:1"), "1", "content changed"),) and not plan.repair
+
+
+def test_an_archived_document_to_delete_is_un_archived_first_and_a_disabled_one_is_deleted_as_it_is():
+    documents = [doc("1", "gone.md", archived=True), doc("2", "also-gone.md", enabled=False), doc("3", "a.md")]
+    plan = build_sync_plan([src("a.md")], documents)
+    assert sorted(d.document.id for d in plan.delete) == ["1", "2"]
+    (restore,) = plan.restore
+    assert restore.document.id == "1" and restore.actions == ("un_archive",) and restore.source is None
+
+
+def test_an_archived_duplicate_is_un_archived_so_it_can_be_deleted():
+    plan = build_sync_plan([src("a.md")], [doc("1", "a.md"), doc("2", "a.md", archived=True)])
+    (repair,) = plan.repair
+    assert repair.delete_ids == ("2",) and not repair.recreate
+    assert [(r.document.id, r.actions) for r in plan.restore] == [("2", ("un_archive",))]
 
 
 def test_foreign_documents_matching_no_object_are_deleted_when_mirroring():
@@ -138,9 +173,12 @@ def test_repairs_do_not_count_as_deletions_for_the_guard():
     assert deletion_ratio(plan) == 0.0 and plan.delete_count == 1
 
 
-def test_two_sources_with_one_document_name_are_refused():
-    with pytest.raises(ValueError, match="map to one document name"):
-        build_sync_plan([SourceItem("a", "f", "same.md", 1), SourceItem("b", "f", "same.md", 1)], [])
+def test_a_source_whose_document_name_another_has_is_set_aside_and_the_rest_is_planned():
+    sources = [SourceItem("a", "f", "same.md", 1), SourceItem("b", "f", "same.md", 2), SourceItem("c", "f", "c.md", 1)]
+    plan = build_sync_plan(sources, [])
+    assert [s.source_key for s in plan.create] == ["a", "c"]
+    (rejected,) = plan.rejected
+    assert rejected == RejectedObject("b", 2, "same document name 'same.md' as 'a' (Dify would merge them): not synced")
 
 
 def test_a_plan_over_many_pages_sees_every_document():

@@ -13,6 +13,16 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from difyops_dagster.sync.runs import TARGET_TAG, sync_target
+
+
+def sync_run(world, status: dg.DagsterRunStatus) -> str:
+    """A run of this world's `sync_job` in `status` (tagged as every real one is)."""
+    run_id = str(uuid.uuid4())
+    tags = {TARGET_TAG: sync_target({"blue": world.blue, "green": world.green})}
+    world.instance.add_run(dg.DagsterRun(job_name="sync_job", run_id=run_id, status=status, tags=tags))
+    return run_id
+
 
 def tick(world, cursor: str | None, **sync):
     defs = world.defs(**sync)
@@ -62,8 +72,7 @@ def test_the_sensor_waits_while_a_sync_run_is_in_flight_and_keeps_its_cursor(wor
     world.put("a.md", "a")
     _, cursor = tick(world, None)
     world.put("b.md", "b")
-    run_id = str(uuid.uuid4())
-    world.instance.add_run(dg.DagsterRun(job_name="sync_job", run_id=run_id, status=dg.DagsterRunStatus.STARTED))
+    run_id = sync_run(world, dg.DagsterRunStatus.STARTED)
 
     waiting, kept = tick(world, cursor)
 
@@ -86,9 +95,7 @@ def test_the_daily_schedule_runs_at_15_00_in_the_configured_timezone(world):
 
 def test_the_schedule_skips_while_a_sync_run_is_in_flight(world):
     defs = world.defs(schedule_cron="30 9 * * 1-5")
-    world.instance.add_run(
-        dg.DagsterRun(job_name="sync_job", run_id=str(uuid.uuid4()), status=dg.DagsterRunStatus.STARTING)
-    )
+    sync_run(world, dg.DagsterRunStatus.STARTING)
     schedule = defs.resolve_schedule_def("daily_sync_schedule")
     result = schedule.evaluate_tick(dg.build_schedule_context(instance=world.instance))
     assert not result.run_requests and "in flight" in result.skip_message

@@ -3,13 +3,16 @@ the sample documents, `config/demo.yaml`, the repository's `dagster.yaml` and `w
 Debian's headless Chromium by Playwright.
 
 Every asset group of the code location is drawn with all its assets; the bucket sensor's first sync succeeds;
-the sync launched next with the UI's own "Materialize all" button succeeds too; the plan table and the active
+after one more document lands in the bucket, the sync launched with the UI's own "Materialize all" button
+succeeds too and shows only what it did (issue 14): the standby colour's steps ran, the active colour's are
+listed as skipped on the run page and keep the materialization of the first sync; the plan table and the active
 colour show in the asset pages. Screenshots are written to var/screenshots/ (docs/screenshots/ holds the copies
 the documentation shows).
 """
 
 from __future__ import annotations
 
+import boto3
 import dagster as dg
 import pytest
 
@@ -57,6 +60,10 @@ def test_the_ui_draws_every_group_runs_the_sync_and_shows_plan_and_colour(demo_s
         )
         assert first.status == dg.DagsterRunStatus.SUCCESS, failures(instance, first.run_id)
 
+        served = latest_metadata(instance, "active_colour", first.run_id)["active_colour"]
+        s3 = boto3.client("s3", endpoint_url=env["S3_ENDPOINT_URL"], aws_access_key_id="demo",
+                          aws_secret_access_key="demo", region_name="us-east-1")  # fmt: skip
+        s3.put_object(Bucket="difyops-demo", Key="docs/added-for-the-ui-run.md", Body=b"# One more\n\nA new note.\n")
         page.goto(f"{url}/locations/difyops_dagster/asset-groups/sync", wait_until="load")
         for asset in SYNC_ASSETS:
             wait_text(page, asset)
@@ -66,10 +73,23 @@ def test_the_ui_draws_every_group_runs_the_sync_and_shows_plan_and_colour(demo_s
         finished = wait_finished(instance, run.run_id, "the UI's run")
         assert finished.status == dg.DagsterRunStatus.SUCCESS, failures(instance, run.run_id)
         assert set(run.asset_selection or ()) >= {dg.AssetKey(a) for a in SYNC_ASSETS}
+        standby = "green" if served == "blue" else "blue"
+        skipped = {
+            record.step_key for record in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_SKIPPED)
+        }
+        assert skipped == {f"sync_plan_{served}", f"synced_dataset_{served}"}
+        for asset in (f"dify_documents_{served}", f"sync_plan_{served}", f"synced_dataset_{served}"):
+            latest = instance.get_latest_materialization_event(dg.AssetKey(asset))
+            assert latest is not None and latest.run_id == first.run_id, f"{asset} keeps its real materialization"
+        assert latest_metadata(instance, f"synced_dataset_{standby}", run.run_id)["applied"]
         page.goto(f"{url}/runs/{run.run_id}", wait_until="load")
         wait_text(page, "Success")
+        wait_text(page, f"synced_dataset_{served}")
         settle(page)
         page.screenshot(path=str(SHOTS / "sync-run.png"))
+        page.goto(f"{url}/locations/difyops_dagster/asset-groups/sync", wait_until="load")
+        settle(page)
+        page.screenshot(path=str(SHOTS / "group-sync-after-a-run.png"))
 
         # The plan that wrote: the standby colour's, with one row per new document.
         written = [

@@ -29,7 +29,7 @@ def doc(doc_id: str, name: str, source_key: str | None, fingerprint: str | None 
 
 
 def test_a_document_name_is_readable_unique_and_safe_for_dify():
-    assert video_document_name("youtube:aaa", "Talk / part 1") == "Talk %2F part 1 [youtube:aaa].md"
+    assert video_document_name("youtube:aaa", "Talk / part 1") == "Talk \u2215 part 1 [youtube:aaa].md"
     assert video_document_name("generic:clip~1", None) == "generic:clip~1.md"
     long = video_document_name("youtube:aaa", "x" * 500)
     assert len(long) <= 200 and long.endswith("[youtube:aaa].md")
@@ -44,7 +44,9 @@ def test_foreign_documents_are_never_planned_over():
     owned = owned_documents(documents, SOURCES, remove_missing=True)
     assert [d.id for d in owned] == ["1"]
     plan = build_sync_plan(SOURCES.items, owned)
-    assert plan.counts() == {"create": 1, "update": 0, "delete": 0, "unchanged": 1, "repair": 0}
+    assert plan.counts() == {
+        "create": 1, "update": 0, "delete": 0, "unchanged": 1, "repair": 0, "restore": 0, "rejected": 0
+    }  # fmt: skip
 
 
 def test_a_video_without_a_document_keeps_its_dify_document():

@@ -13,6 +13,7 @@ import boto3
 import dagster as dg
 import pytest
 
+from difyops_dagster.sync.runs import TARGET_TAG, sync_target
 from difyops_dagster_tests.sync.conftest import open_world
 from difyops_dagster_tests.sync.test_sensor import tick
 
@@ -138,7 +139,10 @@ def test_a_sync_in_flight_leaves_the_events_in_the_queue(events_world, queue):
     _, cursor = tick(world, cursor)
     world.put("b.md", "b")
     run_id = str(uuid.uuid4())
-    world.instance.add_run(dg.DagsterRun(job_name="sync_job", run_id=run_id, status=dg.DagsterRunStatus.STARTED))
+    tags = {TARGET_TAG: sync_target({"blue": world.blue, "green": world.green})}
+    world.instance.add_run(
+        dg.DagsterRun(job_name="sync_job", run_id=run_id, status=dg.DagsterRunStatus.STARTED, tags=tags)
+    )
     waiting, kept = tick(world, cursor)
     assert isinstance(waiting, dg.SkipReason) and kept == cursor
     world.instance.report_run_canceled(world.instance.get_run_by_id(run_id))

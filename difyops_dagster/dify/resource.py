@@ -56,7 +56,8 @@ class DifyResource(dg.ConfigurableResource):
     _limiter: RateLimiter | None = PrivateAttr(default=None)
     _compat: DifyCompat | None = PrivateAttr(default=None)
 
-    def _options(self) -> TransportOptions:
+    def transport_options(self) -> TransportOptions:
+        """Timeouts, retries and rate limit as configured, for every Dify client (the console one too)."""
         return TransportOptions(
             connect_timeout_s=self.connect_timeout_s,
             read_timeout_s=self.read_timeout_s,
@@ -75,7 +76,7 @@ class DifyResource(dg.ConfigurableResource):
             return self._limiter
 
     def _transport(self, api_key: str) -> DifyTransport:
-        return DifyTransport(self.base_url, api_key, self._options(), self.shared_limiter())
+        return DifyTransport(self.base_url, api_key, self.transport_options(), self.shared_limiter())
 
     def compat(self) -> DifyCompat:
         """The version rules to speak, from the server's report and `dify.version`; resolved once."""
@@ -95,7 +96,7 @@ class DifyResource(dg.ConfigurableResource):
     def _reported_version(self) -> Version | None:
         """`server_version` from the service API's index, or None when it cannot be read (one try only: a
         server that is down fails the real call right after, with the full retry budget)."""
-        options = self._options()
+        options = self.transport_options()
         transport = DifyTransport(
             self.base_url, "", TransportOptions(options.connect_timeout_s, options.read_timeout_s, 0), RateLimiter(0)
         )

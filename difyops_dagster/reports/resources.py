@@ -11,9 +11,7 @@ from __future__ import annotations
 import dagster as dg
 from pydantic import Field
 
-from difyops_dagster.dify.console import DifyConsoleClient
 from difyops_dagster.dify.resource import DifyResource
-from difyops_dagster.dify.transport import TransportOptions
 from difyops_dagster.reports.fetch import ConsoleAccess, LogFilter
 
 
@@ -42,20 +40,4 @@ class ReportSourcesResource(dg.ConfigurableResource):
             return ConsoleAccess(
                 None, "console credentials are not configured (set dify.console: url, email, password)"
             )
-        options = TransportOptions(
-            connect_timeout_s=dify.connect_timeout_s,
-            read_timeout_s=dify.read_timeout_s,
-            max_retries=dify.max_retries,
-            backoff_factor_s=dify.backoff_factor_s,
-            backoff_max_s=dify.backoff_max_s,
-            rate_limit_per_second=dify.rate_limit_per_second,
-        )
-        client = DifyConsoleClient(
-            self.console_url,
-            self.console_email,
-            self.console_password,
-            compat=dify.compat(),
-            options=options,
-            limiter=dify.shared_limiter(),  # one budget with the app keys' calls
-        )
-        return ConsoleAccess(client)
+        return ConsoleAccess(dify.console_client(self.console_url, self.console_email, self.console_password))

@@ -24,25 +24,28 @@ globals: the app ids and dataset ids come from the caller's `SyncSettings`. Neve
 console errors (`DifyError`) name the endpoint and the account's e-mail only.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
+from dagster_aws.s3 import S3Resource
 
 from difyops_dagster.dify.app_models import AppDetail
 from difyops_dagster.dify.console import DifyConsoleClient
 from difyops_dagster.dify.errors import DifyError
 from difyops_dagster.dify.resource import DifyConsoleResource, DifyResource
+from difyops_dagster.run_liveness import record_worker
 from difyops_dagster.sync.app_binding import BindingError, ColourSwitch, Replacement, app_places, follows_colour
 from difyops_dagster.sync.app_binding import rebind_app as rebind_config
+from difyops_dagster.sync.colour import ColourState, load_state
 from difyops_dagster.sync.config import SyncSettings
 from difyops_dagster.sync.metadata import table
+from difyops_dagster.sync.runs import COLOUR_POOL
 
 APPS_CHECK = "apps_follow_active_colour"
+RECONCILE_JOB = "reconcile_apps_job"
 SWITCHED, FOLLOWED, FAILED, UNDONE = "switched", "already followed", "failed", "switched back"
 APP_COLUMNS = ["app", "mode", "result", "before", "after", "replaced"]
 HASH_CHARS = 12
@@ -291,3 +294,53 @@ def apps_check_result(report: AppsReport, dataset_ids: Mapping[str, str]) -> dg.
         metadata=apps_metadata(report, dataset_ids),
         description=None if report.ok else report.failure(),
     )
+
+
+def reconcile_apps_step(
+    context: dg.OpExecutionContext,
+    settings: SyncSettings,
+    state: ColourState,
+    console: DifyConsoleResource,
+    dify: DifyResource,
+):
+    """Level-triggered: every app of `sync.apps` serves the colour the state names (none yet: nothing to do)."""
+    if not settings.apps or state.active is None:
+        return
+    report = rebind_apps(context, settings, console, dify, state.active, undo=False)
+    context.log.info(report.summary())
+    yield apps_check_result(report, settings.targets())
+    if not report.ok:
+        raise dg.Failure(description=report.failure(), allow_retries=False)
+
+
+def build_reconcile_apps_job(settings: SyncSettings) -> dg.JobDefinition:
+    """`reconcile_apps_job`: what every sync run does to the apps, on its own (after an app was fixed in Dify, or
+    to undo a hand edit at once)."""
+
+    @dg.op(name="reconcile_apps", pool=COLOUR_POOL)
+    def reconcile_apps(
+        context: dg.OpExecutionContext, s3: S3Resource, dify: DifyResource, dify_console: DifyConsoleResource
+    ):
+        """Switch every app of `sync.apps` to the colour the state names; fail naming the apps that cannot be."""
+        record_worker(context)
+        state = load_state(s3.get_client(), settings.bucket, settings.state_key)
+        if state.active is None:
+            context.log.info("no colour is active yet: the apps keep what they read until the first promotion")
+        else:
+            report = rebind_apps(context, settings, dify_console, dify, state.active, undo=False)
+            context.log.info(report.summary())
+            yield dg.AssetObservation(asset_key="active_colour", metadata=apps_metadata(report, settings.targets()))
+            if not report.ok:
+                raise dg.Failure(description=report.failure(), allow_retries=False)
+        yield dg.Output(None)
+
+    @dg.job(
+        name=RECONCILE_JOB,
+        description="Switch every app of `sync.apps` to the active colour (each sync run does this too). "
+        f"`dg launch --job {RECONCILE_JOB}`.",
+        tags={"difyops/feature": "sync"},
+    )
+    def reconcile_apps_job():
+        reconcile_apps()
+
+    return reconcile_apps_job

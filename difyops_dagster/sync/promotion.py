@@ -1,5 +1,9 @@
 """Which colour serves: `active_colour` promotes the colour a run synced; the rollback and release jobs.
 
+With `sync.apps`, a promotion or a rollback switches the listed Dify apps first and writes the state only once
+every app serves the new colour; a run that promotes nothing brings the apps back to the state's colour
+(app_rebinding.py says why this order keeps the state and the apps consistent, even across a crash).
+
 The state is one JSON object in the bucket (`colour.py`), written whole with one PUT after the decision, never
 before the sync (seed 000 flipped its flag first, so a failed run left traffic on a broken dataset).
 
@@ -33,6 +37,7 @@ from difyops_dagster.sync.app_rebinding import (
     apps_check_spec,
     apps_metadata,
     rebind_apps,
+    reconcile_apps_step,
 )
 from difyops_dagster.sync.apply import read_dataset
 from difyops_dagster.sync.assets import GROUP
@@ -153,23 +158,6 @@ def own_run_verdict(
     return None, str(digest.value) if digest is not None else ""
 
 
-def _reconcile(
-    context: dg.OpExecutionContext,
-    settings: SyncSettings,
-    state: ColourState,
-    console: DifyConsoleResource,
-    dify: DifyResource,
-):
-    """Level-triggered: every app of `sync.apps` serves the colour the state names (none yet: nothing to do)."""
-    if not settings.apps or state.active is None:
-        return
-    report = rebind_apps(context, settings, console, dify, state.active, undo=False)
-    context.log.info(report.summary())
-    yield apps_check_result(report, settings.targets())
-    if not report.ok:
-        raise dg.Failure(description=report.failure(), allow_retries=False)
-
-
 def build_active_colour_asset(settings: SyncSettings) -> dg.AssetsDefinition:
     dataset_ids = settings.targets()
     required = gate_check_names(settings)
@@ -204,7 +192,7 @@ def build_active_colour_asset(settings: SyncSettings) -> dg.AssetsDefinition:
         refusal, digest = own_run_verdict(context.instance, context.run.run_id, standby, required)
         if refusal is not None:
             context.log.info(f"nothing promoted; the active colour stays {state.active or 'unset'}: {refusal}")
-            yield from _reconcile(context, settings, state, dify_console, dify)
+            yield from reconcile_apps_step(context, settings, state, dify_console, dify)
             return
         apps = rebind_apps(context, settings, dify_console, dify, standby, undo=True)
         if not apps.ok:
@@ -274,10 +262,12 @@ def build_rollback_job(settings: SyncSettings) -> dg.JobDefinition:
         config: RollbackConfig,
         s3: S3Resource,
         dify: DifyResource,
+        dify_console: DifyConsoleResource,
         sync_webhook: SyncWebhookResource,
     ):
         """Make the previous colour active again at once (nothing is uploaded) and hold promotion, once its dataset
-        is seen to hold exactly what it served (a sync killed while writing it leaves it half-written)."""
+        is seen to hold exactly what it served (a sync killed while writing it leaves it half-written). The apps of
+        `sync.apps` are switched back first; if one cannot be, nothing changes and the step names it."""
         record_worker(context)
         _refuse_during_sync(context, settings)
         client = s3.get_client()
@@ -297,16 +287,27 @@ def build_rollback_job(settings: SyncSettings) -> dg.JobDefinition:
                     f"repair it (it writes {target} and promotes it), then roll back from there.",
                     allow_retries=False,
                 )
+        apps = rebind_apps(context, settings, dify_console, dify, target, undo=True)
+        if not apps.ok:
+            raise dg.Failure(
+                description=f"not rolled back ({state.active} stays active, and so do the apps): {apps.failure()}",
+                allow_retries=False,
+            )
+        if settings.apps:
+            new_state = rollback(state, dataset_ids, now, context.run.run_id, config.reason, apps.summary())
         save_state(client, settings.bucket, settings.state_key, new_state)
-        payload = colour_change_payload("rolled_back", new_state, state, settings, now, context.run.run_id)
+        payload = colour_change_payload("rolled_back", new_state, state, settings, now, context.run.run_id, apps)
         delivery = sync_webhook.notify(payload)
         detail = delivery.detail if delivery else "no webhook configured"
         context.log.info(f"rolled back from {state.active} to {new_state.active}; webhook {detail}")
         context.log.info(hold_text(new_state))
+        metadata = {**colour_metadata(new_state, dataset_ids), "changed": True, "webhook": detail}
+        if settings.apps:
+            metadata.update(apps_metadata(apps, dataset_ids))
         yield dg.AssetMaterialization(
             asset_key="active_colour",
             description=f"rollback from {state.active} to {new_state.active}; promotion held",
-            metadata={**colour_metadata(new_state, dataset_ids), "changed": True, "webhook": detail},
+            metadata=metadata,
         )
         if delivery is not None and not delivery.delivered:
             context.log.warning(f"the webhook was not told about the rollback: {detail}")

@@ -1,6 +1,6 @@
 """Settings of what follows and what gates a promotion: `sync.apps` and `sync.retrieval_checks`.
 
-Fields of `SyncSettings` (sync/config.py), so every message below arrives prefixed with its path (`sync.apps.1: …`,
+Fields of `SyncSettings` (sync/config.py), so every message below arrives prefixed with its path (`sync.apps: …`,
 `sync.retrieval_checks.queries.0.expected: …`) by `settings.parse_settings`. Both settings only mean something in
 blue/green mode (there is no other colour to switch to or compare with): `SyncSettings` says so, and `Settings`
 refuses `sync.apps` without the `dify.console` login that switches them.

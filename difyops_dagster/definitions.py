@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from difyops_dagster.dify.resource import build_dify_resource
+from difyops_dagster.dify.resource import build_console_resource, build_dify_resource
 from difyops_dagster.execution.defs import build_defs as build_execution_defs
 from difyops_dagster.notify.defs import build_defs as build_notify_defs
 from difyops_dagster.reports.defs import build_defs as build_reports_defs
@@ -20,11 +20,13 @@ from difyops_dagster.workflows.defs import build_defs as build_workflows_defs
 
 
 def build_core_defs(settings: Settings) -> dg.Definitions:
-    """The shared resources every feature uses: `dify`, `s3` and `artifacts`."""
+    """The shared resources every feature uses: `dify`, `dify_console` (the optional console login), `s3` and
+    `artifacts`."""
     s3 = build_s3_resource(settings.s3)
     return dg.Definitions(
         resources={
             "dify": build_dify_resource(settings.dify),
+            "dify_console": build_console_resource(settings.dify),
             "s3": s3,
             "artifacts": build_artifact_store_resource(settings.storage, s3),
         }

@@ -42,7 +42,8 @@ def _check_http_url(value: str, what: str) -> str:
 
 
 class DifyConsoleSettings(SettingsModel):
-    """Console credentials, only for node executions in reports (the Service API has none)."""
+    """Console credentials, for what the Service API has not: node executions in reports, and switching the apps
+    of `sync.apps` to the active colour."""
 
     url: str = Field(description="Console API root, e.g. https://dify.example.com (the /console/api prefix is added).")
     email: str = Field(description="Console account e-mail.")
@@ -95,7 +96,8 @@ class DifySettings(SettingsModel):
         "the rate limit; 1 reads page after page.",
     )
     console: DifyConsoleSettings | None = Field(
-        default=None, description="Console login for node executions in reports; optional."
+        default=None,
+        description="Console login for node executions in reports and for the apps `sync.apps` switches; optional.",
     )
 
     @field_validator("base_url")
@@ -170,6 +172,8 @@ class Settings(SettingsModel):
     def _dataset_key_when_needed(self) -> Settings:
         if (self.sync is not None or self.video is not None) and self.dify.dataset_api_key is None:
             raise ValueError("dify.dataset_api_key is required when sync or video is configured")
+        if self.sync is not None and self.sync.apps and self.dify.console is None:
+            raise ValueError("sync.apps needs dify.console (url, email, password): the apps are switched through it")
         return self
 
 

@@ -27,6 +27,7 @@ from difyops_dagster.dify.compat import (
     resolve_version,
     server_version_from_index,
 )
+from difyops_dagster.dify.console import DifyConsoleClient
 from difyops_dagster.dify.errors import DifyError
 from difyops_dagster.dify.transport import DifyTransport, RateLimiter, TransportOptions
 from difyops_dagster.settings import DifySettings
@@ -117,6 +118,38 @@ class DifyResource(dg.ConfigurableResource):
     def app_client(self, api_key: str) -> DifyAppClient:
         """A client for the one workflow app that `api_key` (`app-…`) belongs to."""
         return DifyAppClient(self._transport(api_key), self.compat(), self.read_concurrency)
+
+    def console_client(self, url: str, email: str, password: str) -> DifyConsoleClient:
+        """A console client with this resource's HTTP settings and version, taking its requests from the same
+        rate-limit budget (`dify.rate_limit_per_second` bounds all calls together). Logs in on first use."""
+        return DifyConsoleClient(
+            url, email, password, compat=self.compat(), options=self.transport_options(), limiter=self.shared_limiter()
+        )
+
+
+class DifyConsoleResource(dg.ConfigurableResource):
+    """The `dify.console` login, for the features that change apps through the console (`sync.apps`). The password
+    arrives as `dg.EnvVar` in a `repr=False` field: the UI shows the variable's name only."""
+
+    url: str | None = Field(default=None, description="Console root (dify.console.url); empty: no console login.")
+    email: str | None = Field(default=None, description="Console account e-mail (dify.console.email).")
+    password: str | None = Field(default=None, repr=False, description="Console password (from an env var).")
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.url and self.email and self.password)
+
+    def client(self, dify: DifyResource) -> DifyConsoleClient:
+        if not (self.url and self.email and self.password):
+            raise dg.Failure("dify.console is not configured (url, email, password): it is needed to switch apps")
+        return dify.console_client(self.url, self.email, self.password)
+
+
+def build_console_resource(settings: DifySettings) -> DifyConsoleResource:
+    console = settings.console
+    if console is None:
+        return DifyConsoleResource()
+    return DifyConsoleResource(url=console.url, email=console.email, password=console.password.as_env_var())
 
 
 def build_dify_resource(settings: DifySettings) -> DifyResource:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dagster as dg
 from pydantic import Field
 
-from difyops_dagster.dify.console import DifyConsoleClient
 from difyops_dagster.dify.resource import DifyResource
 from difyops_dagster.reports.fetch import ConsoleAccess, LogFilter
 
@@ -41,12 +40,4 @@ class ReportSourcesResource(dg.ConfigurableResource):
             return ConsoleAccess(
                 None, "console credentials are not configured (set dify.console: url, email, password)"
             )
-        client = DifyConsoleClient(
-            self.console_url,
-            self.console_email,
-            self.console_password,
-            compat=dify.compat(),
-            options=dify.transport_options(),
-            limiter=dify.shared_limiter(),  # one budget with the app keys' calls
-        )
-        return ConsoleAccess(client)
+        return ConsoleAccess(dify.console_client(self.console_url, self.console_email, self.console_password))

@@ -57,6 +57,7 @@ from difyops_dagster.sync.listing import classify_objects, listing_digest
 from difyops_dagster.sync.metadata import listing_metadata, plan_metadata, snapshot_metadata, sync_metadata
 from difyops_dagster.sync.models import DatasetSnapshot, SourceItem, SourceListing, SyncPlan
 from difyops_dagster.sync.plan import build_sync_plan
+from difyops_dagster.sync.retrieval_check import retrieval_check_results, retrieval_check_specs
 from difyops_dagster.sync.runs import WRITE_POOL, pool_wait, sync_target, wait_for_earlier_syncs
 from difyops_dagster.sync.verify import verify_dataset
 
@@ -215,11 +216,12 @@ def _target_assets(settings: SyncSettings, target: str, dataset_id: str) -> list
             "plan": dg.AssetIn(plan_key),
             "snapshot": dg.AssetIn(documents_key),
         },
-        check_specs=gate_specs(synced_key),
+        check_specs=gate_specs(synced_key) + retrieval_check_specs(settings, synced_key),
         pool=WRITE_POOL,
         retry_policy=RETRY,
         description=f"The plan applied to {label}, with bounded concurrency, then a wait for indexing; one bad "
-        "file never stops the rest. Its checks gate the promotion: a failed one fails this step.",
+        "file never stops the rest. Its checks gate the promotion (with `sync.retrieval_checks`, also the golden "
+        "queries' `retrieval_quality`): a failed one fails this step.",
     )
     def synced_dataset(
         context: dg.AssetExecutionContext,
@@ -246,7 +248,9 @@ def _target_assets(settings: SyncSettings, target: str, dataset_id: str) -> list
         after = wait_until_settled(client, after, remaining, settings.indexing_poll_s)
         rejected = {r.key for r in plan.rejected}
         verification = verify_dataset([s for s in listing.accepted if s.source_key not in rejected], after.documents)
-        results = gate_results(report, verification)
+        results = gate_results(report, verification) + retrieval_check_results(
+            settings, client, s3.get_client(), target
+        )
         digest, _ = listing_digest(listing.accepted)
         yield dg.MaterializeResult(
             metadata=sync_metadata(report, verification, dataset_id, digest, replanned), check_results=results

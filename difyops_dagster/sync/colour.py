@@ -31,6 +31,7 @@ class ColourChange:
     reason: str
     run_id: str = ""
     source_digest: str = ""  # the listing `colour` was synced from ("" in states written before it was kept)
+    apps: str = ""  # what the change did to the apps of `sync.apps` (app_rebinding.py), "" when none are listed
 
 
 @dataclass(frozen=True)
@@ -117,23 +118,31 @@ def decide_run(state: ColourState, digest: str, *, push_all: bool = False) -> Ru
 
 
 def promote(
-    state: ColourState, colour: str, dataset_id: str, at: str, run_id: str = "", source_digest: str = ""
+    state: ColourState,
+    colour: str,
+    dataset_id: str,
+    at: str,
+    run_id: str = "",
+    source_digest: str = "",
+    apps: str = "",
 ) -> ColourState:
     """`colour` serves from now on; a hold ends (the bucket moved past it, or it was released)."""
     if colour not in COLOURS:
         raise ValueError(f"unknown colour {colour!r}; expected blue or green")
-    change = ColourChange(colour, dataset_id, at, "promoted after checks passed", run_id, source_digest)
+    change = ColourChange(colour, dataset_id, at, "promoted after checks passed", run_id, source_digest, apps)
     return ColourState(colour, (*state.history, change)[-HISTORY_LIMIT:])
 
 
-def rollback(state: ColourState, dataset_ids: dict[str, str], at: str, run_id: str = "", note: str = "") -> ColourState:
+def rollback(
+    state: ColourState, dataset_ids: dict[str, str], at: str, run_id: str = "", note: str = "", apps: str = ""
+) -> ColourState:
     """The previous colour serves again, and promotion is held until released or the bucket changes."""
     previous = state.previous
     if previous is None or state.active is None:
         raise ValueError("nothing to roll back to: no earlier active colour in the history")
     reason = f"rollback from {state.active}" + (f": {note}" if note else "")
     served = next((c.source_digest for c in reversed(state.history) if c.colour == previous), "")
-    change = ColourChange(previous, dataset_ids[previous], at, reason, run_id, served)
+    change = ColourChange(previous, dataset_ids[previous], at, reason, run_id, served, apps)
     hold = Hold(state.active, state.served_digest, at, run_id, reason)
     return ColourState(previous, (*state.history, change)[-HISTORY_LIMIT:], hold)
 

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from difyops_dagster.config_model import CronString, DatasetId, SecretEnv, SettingsModel, TimezoneName
+from difyops_dagster.sync.gate_config import APPS_DESCRIPTION, RETRIEVAL_CHECKS_DESCRIPTION, AppIds, RetrievalChecks
 
 # What a stock Dify (ETL_TYPE=dify, the default) accepts for upload: `_DEFAULT_DOCUMENT_EXTENSION_BASE` in Dify's
 # api/constants/__init__.py, the same list on every recorded version (1.7.2-1.13.2 refuse `feed.xml`).
@@ -116,6 +117,8 @@ class SyncSettings(SettingsModel):
         ge=60,
         description="With notifications: how often the bucket is listed in full anyway, to catch a lost event.",
     )
+    apps: AppIds = Field(default_factory=list, description=APPS_DESCRIPTION)
+    retrieval_checks: RetrievalChecks | None = Field(default=None, description=RETRIEVAL_CHECKS_DESCRIPTION)
 
     @field_validator("accepted_extensions")
     @classmethod
@@ -150,6 +153,11 @@ class SyncSettings(SettingsModel):
                 raise ValueError("sync.dataset_id is for single mode; blue_green uses blue/green_dataset_id")
         elif not self.dataset_id:
             raise ValueError("sync.dataset_id is required in single mode")
+        elif self.apps or self.retrieval_checks:
+            raise ValueError(
+                "sync.apps and sync.retrieval_checks need blue_green mode (there is no other colour to switch the "
+                "apps to or to compare retrieval with)"
+            )
         return self
 
     @property

@@ -1,4 +1,5 @@
-"""The sync's Definitions: assets and checks, `sync_job`, the rollback and release jobs, the daily schedule, the
+"""The sync's Definitions: assets and checks, `sync_job`, the rollback and release jobs (and `reconcile_apps_job`
+with `sync.apps`), the daily schedule, the
 bucket sensor, the webhook resource and the JSON hand-off IO manager. Empty when the `sync:` section is absent.
 
 `sync_job` runs carry `difyops/sync_target` (the dataset ids): the instance's `tag_concurrency_limits` queue a
@@ -10,6 +11,7 @@ import dagster as dg
 
 from difyops_dagster.settings import Settings
 from difyops_dagster.storage.resources import build_artifact_store_resource, build_s3_resource
+from difyops_dagster.sync.app_rebinding import build_reconcile_apps_job
 from difyops_dagster.sync.assets import GROUP, HANDOFF_IO, build_sync_assets
 from difyops_dagster.sync.handoff import SyncHandoffIOManager
 from difyops_dagster.sync.promotion import build_active_colour_asset, build_release_job, build_rollback_job
@@ -34,6 +36,8 @@ def build_defs(settings: Settings) -> dg.Definitions:
     if sync.mode == "blue_green":
         assets.append(build_active_colour_asset(sync))
         jobs += [build_rollback_job(sync), build_release_job(sync)]
+        if sync.apps:
+            jobs.append(build_reconcile_apps_job(sync))
     webhook = SyncWebhookResource(
         url=sync.webhook_url, token=sync.webhook_token.as_env_var() if sync.webhook_token else None
     )

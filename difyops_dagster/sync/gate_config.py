@@ -1,13 +1,9 @@
 """Settings of what follows and what gates a promotion: `sync.apps` and `sync.retrieval_checks`.
 
-Drafted for `SyncSettings` (sync/config.py), not yet part of it; the wiring adds, in `SyncSettings`:
-
-    apps: AppIds = Field(default_factory=list, description=APPS_DESCRIPTION)
-    retrieval_checks: RetrievalChecks | None = Field(default=None, description=RETRIEVAL_CHECKS_DESCRIPTION)
-
-and then every message below arrives prefixed with its path (`sync.apps.1: …`,
+Fields of `SyncSettings` (sync/config.py), so every message below arrives prefixed with its path (`sync.apps: …`,
 `sync.retrieval_checks.queries.0.expected: …`) by `settings.parse_settings`. Both settings only mean something in
-blue/green mode (there is no other colour to switch to or compare with); saying so is the wiring's model check.
+blue/green mode (there is no other colour to switch to or compare with): `SyncSettings` says so, and `Settings`
+refuses `sync.apps` without the `dify.console` login that switches them.
 """
 
 from __future__ import annotations

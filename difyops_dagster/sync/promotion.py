@@ -1,5 +1,9 @@
 """Which colour serves: `active_colour` promotes the colour a run synced; the rollback and release jobs.
 
+With `sync.apps`, a promotion or a rollback switches the listed Dify apps first and writes the state only once
+every app serves the new colour; a run that promotes nothing brings the apps back to the state's colour
+(app_rebinding.py says why this order keeps the state and the apps consistent, even across a crash).
+
 The state is one JSON object in the bucket (`colour.py`), written whole with one PUT after the decision, never
 before the sync (seed 000 flipped its flag first, so a failed run left traffic on a broken dataset).
 
@@ -24,22 +28,32 @@ from typing import Any
 import dagster as dg
 from dagster_aws.s3 import S3Resource
 
-from difyops_dagster.dify.resource import DifyResource
+from difyops_dagster.dify.resource import DifyConsoleResource, DifyResource
 from difyops_dagster.run_liveness import record_worker
+from difyops_dagster.sync.app_rebinding import (
+    APPS_CHECK,
+    AppsReport,
+    apps_check_result,
+    apps_check_spec,
+    apps_metadata,
+    rebind_apps,
+    reconcile_apps_step,
+)
 from difyops_dagster.sync.apply import read_dataset
 from difyops_dagster.sync.assets import GROUP
-from difyops_dagster.sync.checks import GATE_CHECKS
 from difyops_dagster.sync.colour import ColourState, load_state, promote, release, rollback, save_state
 from difyops_dagster.sync.config import SyncSettings
 from difyops_dagster.sync.listing import dataset_digest
 from difyops_dagster.sync.metadata import table
 from difyops_dagster.sync.resources import SyncWebhookResource
+from difyops_dagster.sync.retrieval_check import gate_check_names
 from difyops_dagster.sync.runs import COLOUR_POOL, ROLLBACK_JOB, sync_run_in_flight, sync_target
 
 WEBHOOK_CHECK = "webhook_delivered"
 RELEASE_JOB = "release_colour_hold_job"
 # The graph output Dagster maps the `webhook_delivered` check of `active_colour` to (`<asset>_<check>`).
 WEBHOOK_OUTPUT = f"active_colour_{WEBHOOK_CHECK}"
+APPS_OUTPUT = f"active_colour_{APPS_CHECK}"
 
 
 def hold_text(state: ColourState) -> str:
@@ -56,8 +70,12 @@ def hold_text(state: ColourState) -> str:
 def colour_metadata(state: ColourState, dataset_ids: dict[str, str]) -> dict[str, Any]:
     history = [
         {"at": c.at, "colour": c.colour, "dataset_id": c.dataset_id, "reason": c.reason, "run_id": c.run_id}
+        | ({"apps": c.apps} if c.apps else {})
         for c in reversed(state.history)
     ]
+    columns = ["at", "colour", "dataset_id", "reason", "run_id"] + (
+        ["apps"] if any(h.get("apps") for h in history) else []
+    )
     active = state.active or "none"
     held = " · **promotion held** (see `hold`)" if state.hold else ""
     return {
@@ -70,13 +88,20 @@ def colour_metadata(state: ColourState, dataset_ids: dict[str, str]) -> dict[str
             f"**Active: {active}** (`{dataset_ids.get(active, '-')}`) · standby: {state.standby} "
             f"(`{dataset_ids[state.standby]}`){held}"
         ),
-        "history": table(history, ["at", "colour", "dataset_id", "reason", "run_id"]),
+        "history": table(history, columns),
     }
 
 
 def colour_change_payload(
-    event: str, new: ColourState, old: ColourState, settings: SyncSettings, at: str, run_id: str
+    event: str,
+    new: ColourState,
+    old: ColourState,
+    settings: SyncSettings,
+    at: str,
+    run_id: str,
+    apps: AppsReport | None = None,
 ) -> dict[str, Any]:
+    """What the webhook receives; `apps` lists each app of `sync.apps` and what the change did to it."""
     ids = settings.targets()
     return {
         "event": event,
@@ -87,6 +112,7 @@ def colour_change_payload(
         "previous": {"colour": old.active, "dataset_id": ids.get(old.active or "") if old.active else None},
         "datasets": ids,
         "source": f"s3://{settings.bucket}/{settings.prefix}",
+        "apps": [o.as_payload() for o in apps.outcomes] if apps else [],
     }
 
 
@@ -104,9 +130,11 @@ def _webhook_result(delivery) -> tuple[dg.AssetCheckResult, str]:
     return result, delivery.detail
 
 
-def own_run_verdict(instance: dg.DagsterInstance, run_id: str, colour: str) -> tuple[str | None, str]:
+def own_run_verdict(
+    instance: dg.DagsterInstance, run_id: str, colour: str, required: list[str]
+) -> tuple[str | None, str]:
     """(why `colour` may not be promoted by run `run_id`, or None; the digest it was synced from), judged from
-    this run's own events only."""
+    this run's own events only: `required` checks of its `synced_dataset` (`gate_check_names`) must have passed."""
     asset_key = dg.AssetKey(f"synced_dataset_{colour}")
     kinds = {dg.DagsterEventType.ASSET_MATERIALIZATION, dg.DagsterEventType.ASSET_CHECK_EVALUATION}
     materialization = None
@@ -123,7 +151,7 @@ def own_run_verdict(instance: dg.DagsterInstance, run_id: str, colour: str) -> t
             materialization = record.event_log_entry.asset_materialization
     if materialization is None:
         return f"synced_dataset_{colour} was not materialized in this run", ""
-    failed = [name for name in GATE_CHECKS if not passed.get(name)]
+    failed = [name for name in required if not passed.get(name)]
     if failed:
         return f"check(s) {', '.join(failed)} of synced_dataset_{colour} did not pass in this run", ""
     digest = materialization.metadata.get("source_digest")
@@ -132,52 +160,81 @@ def own_run_verdict(instance: dg.DagsterInstance, run_id: str, colour: str) -> t
 
 def build_active_colour_asset(settings: SyncSettings) -> dg.AssetsDefinition:
     dataset_ids = settings.targets()
+    required = gate_check_names(settings)
+    outs = {"result": dg.Out(dg.Nothing, is_required=False), WEBHOOK_OUTPUT: dg.Out(dg.Nothing, is_required=False)}
+    specs = [
+        dg.AssetCheckSpec(
+            WEBHOOK_CHECK, asset="active_colour", description="The webhook received the last colour change."
+        )
+    ]
+    sources = {colour: dg.AssetIn(f"synced_dataset_{colour}", dagster_type=dg.Nothing) for colour in ("blue", "green")}
+    if settings.apps:
+        # the listing joins the fan-in so that the step also runs in the runs that write nothing: it then
+        # reconciles the apps (a fan-in step is skipped only when none of its sources yielded: assets.py)
+        outs[APPS_OUTPUT] = dg.Out(dg.Nothing, is_required=False)
+        specs.append(apps_check_spec())
+        sources["listing"] = dg.AssetIn("s3_objects", dagster_type=dg.Nothing)
 
-    @dg.op(
-        name="promote_synced_colour",
-        ins={"synced": dg.In(dg.Nothing)},
-        out={"result": dg.Out(dg.Nothing, is_required=False), WEBHOOK_OUTPUT: dg.Out(dg.Nothing, is_required=False)},
-        pool=COLOUR_POOL,
-    )
-    def promote_synced_colour(context: dg.OpExecutionContext, s3: S3Resource, sync_webhook: SyncWebhookResource):
-        """Promote the standby colour if this run synced it and every one of its checks passed in this run."""
+    @dg.op(name="promote_synced_colour", ins={"synced": dg.In(dg.Nothing)}, out=outs, pool=COLOUR_POOL)
+    def promote_synced_colour(
+        context: dg.OpExecutionContext,
+        s3: S3Resource,
+        sync_webhook: SyncWebhookResource,
+        dify: DifyResource,
+        dify_console: DifyConsoleResource,
+    ):
+        """Promote the standby colour if this run synced it and every one of its checks passed in this run: its
+        apps first, then the state; otherwise keep the apps on the active colour."""
         record_worker(context)
         client = s3.get_client()
         state = load_state(client, settings.bucket, settings.state_key)
         standby = state.standby
-        refusal, digest = own_run_verdict(context.instance, context.run.run_id, standby)
+        refusal, digest = own_run_verdict(context.instance, context.run.run_id, standby, required)
         if refusal is not None:
             context.log.info(f"nothing promoted; the active colour stays {state.active or 'unset'}: {refusal}")
+            yield from reconcile_apps_step(context, settings, state, dify_console, dify)
             return
+        apps = rebind_apps(context, settings, dify_console, dify, standby, undo=True)
+        if not apps.ok:
+            yield apps_check_result(apps, dataset_ids)
+            raise dg.Failure(
+                description=f"{standby} is not promoted ({state.active or 'no colour'} stays active, and so do the "
+                f"apps): {apps.failure()}",
+                allow_retries=False,
+            )
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        new_state = promote(state, standby, dataset_ids[standby], now, context.run.run_id, digest)
+        summary = apps.summary() if settings.apps else ""
+        new_state = promote(state, standby, dataset_ids[standby], now, context.run.run_id, digest, summary)
         save_state(client, settings.bucket, settings.state_key, new_state)
-        payload = colour_change_payload("promoted", new_state, state, settings, now, context.run.run_id)
+        payload = colour_change_payload("promoted", new_state, state, settings, now, context.run.run_id, apps)
         check, detail = _webhook_result(sync_webhook.notify(payload))
         context.log.info(f"promoted {standby} ({dataset_ids[standby]}); webhook {detail}")
         metadata = {**colour_metadata(new_state, dataset_ids), "changed": True, "webhook": detail}
+        if settings.apps:
+            metadata.update(apps_metadata(apps, dataset_ids))
         yield dg.Output(None, "result", metadata=metadata)
         yield check
+        if settings.apps:
+            yield apps_check_result(apps, dataset_ids)
 
-    @dg.graph_asset(
+    def promote_with_apps(blue, green, listing):
+        return dict(zip(outs, promote_synced_colour(synced=[blue, green, listing]), strict=True))
+
+    def promote_colour(blue, green):
+        return dict(zip(outs, promote_synced_colour(synced=[blue, green]), strict=True))
+
+    active_colour = dg.graph_asset(
         name="active_colour",
         group_name=GROUP,
         kinds={"s3"},
-        ins={colour: dg.AssetIn(f"synced_dataset_{colour}", dagster_type=dg.Nothing) for colour in ("blue", "green")},
-        check_specs=[
-            dg.AssetCheckSpec(
-                WEBHOOK_CHECK, asset="active_colour", description="The webhook received the last colour change."
-            )
-        ],
+        ins=sources,
+        check_specs=specs,
         description="Which dataset serves, with the history of changes and any promotion hold. Materialized when "
         "the colour changes: a sync that synced the standby and passed every check in the same run promotes it; "
         f"a rollback (`{ROLLBACK_JOB}`) returns to the previous colour; `{RELEASE_JOB}` lifts a hold. The state "
-        "is one object in the bucket, written atomically.",
-    )
-    def active_colour(blue, green):
-        result, webhook = promote_synced_colour(synced=[blue, green])
-        return {"result": result, WEBHOOK_OUTPUT: webhook}
-
+        "is one object in the bucket, written atomically. With `sync.apps`, the listed Dify apps are switched "
+        "to the new colour before the state is written, and every sync run brings them back to the active colour.",
+    )(promote_with_apps if settings.apps else promote_colour)
     return active_colour
 
 
@@ -205,10 +262,12 @@ def build_rollback_job(settings: SyncSettings) -> dg.JobDefinition:
         config: RollbackConfig,
         s3: S3Resource,
         dify: DifyResource,
+        dify_console: DifyConsoleResource,
         sync_webhook: SyncWebhookResource,
     ):
         """Make the previous colour active again at once (nothing is uploaded) and hold promotion, once its dataset
-        is seen to hold exactly what it served (a sync killed while writing it leaves it half-written)."""
+        is seen to hold exactly what it served (a sync killed while writing it leaves it half-written). The apps of
+        `sync.apps` are switched back first; if one cannot be, nothing changes and the step names it."""
         record_worker(context)
         _refuse_during_sync(context, settings)
         client = s3.get_client()
@@ -228,16 +287,27 @@ def build_rollback_job(settings: SyncSettings) -> dg.JobDefinition:
                     f"repair it (it writes {target} and promotes it), then roll back from there.",
                     allow_retries=False,
                 )
+        apps = rebind_apps(context, settings, dify_console, dify, target, undo=True)
+        if not apps.ok:
+            raise dg.Failure(
+                description=f"not rolled back ({state.active} stays active, and so do the apps): {apps.failure()}",
+                allow_retries=False,
+            )
+        if settings.apps:
+            new_state = rollback(state, dataset_ids, now, context.run.run_id, config.reason, apps.summary())
         save_state(client, settings.bucket, settings.state_key, new_state)
-        payload = colour_change_payload("rolled_back", new_state, state, settings, now, context.run.run_id)
+        payload = colour_change_payload("rolled_back", new_state, state, settings, now, context.run.run_id, apps)
         delivery = sync_webhook.notify(payload)
         detail = delivery.detail if delivery else "no webhook configured"
         context.log.info(f"rolled back from {state.active} to {new_state.active}; webhook {detail}")
         context.log.info(hold_text(new_state))
+        metadata = {**colour_metadata(new_state, dataset_ids), "changed": True, "webhook": detail}
+        if settings.apps:
+            metadata.update(apps_metadata(apps, dataset_ids))
         yield dg.AssetMaterialization(
             asset_key="active_colour",
             description=f"rollback from {state.active} to {new_state.active}; promotion held",
-            metadata={**colour_metadata(new_state, dataset_ids), "changed": True, "webhook": detail},
+            metadata=metadata,
         )
         if delivery is not None and not delivery.delivered:
             context.log.warning(f"the webhook was not told about the rollback: {detail}")

@@ -14,6 +14,9 @@ points spread over listing, deletes, uploads, metadata writes, the indexing wait
 kill: the active colour is untouched, or (killed after the promotion) it is the standby and holds the bucket
 exactly. After the repair run: it succeeded, the colour it synced holds the bucket exactly and is active, the
 other holds its own last sync exactly, with one indexed document per file and no duplicate name or key.
+
+Apps (issue 17): a promotion killed after it switched the chatflow of `sync.apps` and before it wrote the colour
+state leaves the app ahead of the state; the next run promotes and both agree again.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 import pytest
+import yaml
 
 from difyops_dagster.storage.artifacts import LocalArtifactStore
 from difyops_dagster_tests.hardening.crash_reports import (
@@ -286,3 +290,67 @@ def test_a_video_batch_killed_anywhere_is_completed_by_the_next_batch_with_each_
     assert torn_documents(folder, bench.reference_folder) == []
     assert leftovers(LocalArtifactStore(folder)) == [], "no temp file left behind"
     record_property("repaired", 1)
+
+
+# --- apps: killed between switching the apps and writing the colour state ---------------------------------------------
+
+CONSOLE_EMAIL, CONSOLE_PASSWORD = "crash-ops@example.com", "crash-console-pw"
+HELD_READ_MS = 3000  # every read of a published workflow is held this long: the kill lands before the state write
+
+
+def _serves(admin, app_id: str) -> list[str]:
+    graph = admin.console_app(app_id)["published"][-1]["graph"]
+    return [
+        i
+        for node in graph["nodes"]
+        if node["data"]["type"] == "knowledge-retrieval"
+        for i in node["data"]["dataset_ids"]
+    ]
+
+
+@pytest.mark.scoreboard("crashes")
+@pytest.mark.xdist_group("crash-sync")
+def test_a_promotion_killed_after_it_switched_the_apps_and_before_it_wrote_the_state_is_repaired_by_the_next_run(
+    fresh_standin, s3_server, run_server, tmp_path, environ, quiet_standin, record_property
+):
+    """Apps first, then the state (sync/app_rebinding.py): the kill leaves the chatflow serving green while the
+    state still says blue; the next run promotes green, finding the app already there, and both agree again."""
+    admin = fresh_standin.admin
+    admin.set_console_account(CONSOLE_EMAIL, CONSOLE_PASSWORD)
+    s3 = s3_server.client()
+    bucket = f"crash-apps-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    environ.setenv("CRASH_CONSOLE_PASSWORD", CONSOLE_PASSWORD)
+    with open_world(fresh_standin, s3, bucket, environ, tmp_path, endpoint_url=s3_server.endpoint_url) as world:
+        world.env["CRASH_CONSOLE_PASSWORD"] = CONSOLE_PASSWORD
+        world.dify_overrides = {
+            "console": {"url": fresh_standin.url, "email": CONSOLE_EMAIL, "password": {"env": "CRASH_CONSOLE_PASSWORD"}}
+        }
+        app_id = admin.create_console_app("support", "advanced-chat", dataset_ids=[world.blue])["id"]
+        world.overrides["apps"] = [app_id]
+        for i in range(3):
+            world.put(f"docs/{i}.md", f"# note {i}\n")
+        assert world.run().success and world.active() == "blue" and _serves(admin, app_id) == [world.blue]
+        world.put("docs/new.md", "# a new note\n")
+        config = tmp_path / "difyops.yaml"
+        config.write_text(yaml.safe_dump(world.config()))
+        (tmp_path / "dagster").mkdir()
+        (tmp_path / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+        env = {**world.env, "DIFYOPS_CONFIG": str(config), "DAGSTER_HOME": str(tmp_path / "dagster")}
+        admin.set_faults([{"method": "GET", "path": r"/workflows/publish$", "latency_ms": HELD_READ_MS}])
+
+        run = run_server.launch(env, ["job=sync_job"], tmp_path / "killed.log")
+        killed = kill_when(run, lambda: _serves(admin, app_id) == [world.green])
+        admin.clear_faults()
+
+        assert killed, f"the run ended before it switched the app:\n{run.tail()}"
+        record_property("kills", 1)
+        assert world.active() == "blue", "killed between the two: the apps moved, the state did not yet"
+        with dg.instance_for_test() as instance:
+            world.instance = instance
+            repaired = world.run()
+        assert repaired.success and world.active() == "green"
+        assert _serves(admin, app_id) == [world.green]
+        (check,) = [e for e in repaired.get_asset_check_evaluations() if e.check_name == "apps_follow_active_colour"]
+        assert check.passed and [r.data["result"] for r in check.metadata["apps"].value.records] == ["already followed"]
+        record_property("repaired", 1)

@@ -2,7 +2,8 @@
 up anywhere a person or another system can read afterwards.
 
 Every secret the settings can name is set to a value carrying `MARK`: the Dify dataset key, two app keys (one of an
-app whose workflow fails), the console password, the S3 access and secret keys, the SMTP password, the Slack /
+app whose workflow fails), the console password (the reports' node executions, and the chatflow of `sync.apps` that
+promotion, rollback and `reconcile_apps_job` switch), the S3 access and secret keys, the SMTP password, the Slack /
 DingTalk / WeCom webhook URLs with their tokens and the DingTalk signing secret, the promotion webhook's token, and
 the yt-dlp cookies file (its path and the cookie inside). Each job is launched by `dg launch` in its own process with
 `DAGSTER_HOME` in a temporary folder, exactly as an operator would; then the scan reads:
@@ -77,6 +78,7 @@ JOBS = [
     "sync_job",
     "rollback_colour_job",
     "release_colour_hold_job",
+    "reconcile_apps_job",
     "video_job",
     "video_dataset_job",
     "run_workflow_apps",
@@ -246,6 +248,7 @@ def settings_file(audit_dirs: dict, ids: dict, ports: dict, storage: dict) -> di
             "indexing_timeout_s": 30,
             "webhook_url": ports["hook"],
             "webhook_token": {"env": "AUDIT_HOOK_TOKEN"},
+            "apps": [ids["chatflow"]],  # switched through the console on promotion and rollback
         },
         "video": {
             "dataset_id": ids["videos"],
@@ -336,6 +339,7 @@ def audit(tmp_path_factory, s3_server) -> Iterator[Audit]:
             admin.seed_logs(app["id"], ROWS)
             admin.set_console_account(CONSOLE_EMAIL, SECRETS["AUDIT_CONSOLE_PASSWORD"])
             ids["app"] = app["id"]
+            ids["chatflow"] = admin.create_console_app("support", "advanced-chat", dataset_ids=[ids["blue"]])["id"]
             s3 = s3_server.client()
             ids["docs_bucket"], artifacts_bucket = (
                 f"audit-docs-{uuid.uuid4().hex[:8]}",
@@ -383,6 +387,7 @@ def _run_every_job(audit: Audit) -> None:
     assert audit.launch("sync_job").returncode == 0, audit.launches[-1].stderr[-3000:]
     assert audit.launch("rollback_colour_job").returncode == 0, audit.launches[-1].stderr[-3000:]
     assert audit.launch("release_colour_hold_job").returncode == 0, audit.launches[-1].stderr[-3000:]
+    assert audit.launch("reconcile_apps_job").returncode == 0, audit.launches[-1].stderr[-3000:]
     key = _video_partition(audit)
     assert audit.launch("video_job", "--partition", key).returncode == 0, audit.launches[-1].stderr[-3000:]
     assert audit.launch("video_dataset_job").returncode == 0, audit.launches[-1].stderr[-3000:]

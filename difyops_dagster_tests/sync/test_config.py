@@ -50,6 +50,13 @@ def test_the_default_extensions_are_what_a_stock_difys_etl_reads():
         ({"accepted_extensions": []}, "must name at least one extension"),
         ({"webhook_url": "ftp://x"}, r"sync.webhook_url: must be an http\(s\) URL"),
         ({"webhook_token": "literal-token"}, "never as a literal value"),
+        ({"apps": ["support-chat"]}, "sync.apps: a Dify app id is a UUID"),
+        ({"apps": [BLUE]}, "sync.apps needs dify.console"),
+        (
+            {"mode": "single", "dataset_id": BLUE, "blue_dataset_id": None, "green_dataset_id": None, "apps": [BLUE]},
+            "sync.apps and sync.retrieval_checks need blue_green mode",
+        ),
+        ({"retrieval_checks": {"queries": []}}, "sync.retrieval_checks.queries"),
     ],
 )
 def test_bad_settings_fail_the_load_naming_the_setting(override, message):

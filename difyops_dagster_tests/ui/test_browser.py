@@ -6,8 +6,8 @@ Every asset group of the code location is drawn with all its assets; the bucket 
 after one more document lands in the bucket, the sync launched with the UI's own "Materialize all" button
 succeeds too and shows only what it did (issue 14): the standby colour's steps ran, the active colour's are
 listed as skipped on the run page and keep the materialization of the first sync; the plan table and the active
-colour show in the asset pages. Screenshots are written to var/screenshots/ (docs/screenshots/ holds the copies
-the documentation shows).
+colour show in the asset pages, the active colour's with the demo chatflow switched to the colour promoted.
+Screenshots are written to var/screenshots/ (docs/screenshots/ holds the copies the documentation shows).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import boto3
 import dagster as dg
 import pytest
 
-from dify_standin.demo_seed import DEMO_DATASETS
+from dify_standin.demo_seed import DEMO_CHATFLOW_ID, DEMO_DATASETS
 from difyops_dagster_tests.ui.stack import (
     SHOTS,
     asset_groups,
@@ -109,8 +109,13 @@ def test_the_ui_draws_every_group_runs_the_sync_and_shows_plan_and_colour(demo_s
 
         active = latest_metadata(instance, "active_colour", run.run_id)
         assert active["active_dataset_id"] in DEMO_DATASETS.values()
+        # The chatflow of sync.apps was switched to the colour just promoted, and the page says so (issue 17).
+        (app,) = active["apps"].records
+        assert app.data["app"] == f"support-chat ({DEMO_CHATFLOW_ID})" and app.data["result"] == "switched"
+        assert app.data["replaced"].endswith(f"→ {standby} ({DEMO_DATASETS[f'kb-{standby}']})")
         page.goto(f"{url}/assets/active_colour", wait_until="load")
         wait_text(page, "active_dataset_id")
         wait_text(page, active["active_dataset_id"])
+        wait_text(page, f"apps to {standby}: support-chat ({DEMO_CHATFLOW_ID}): switched")
         settle(page)
         page.screenshot(path=str(SHOTS / "active-colour.png"), full_page=True)

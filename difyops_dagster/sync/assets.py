@@ -18,7 +18,8 @@ catalog shows when each colour was really synced and checked. Checked in Dagster
 output that was not yielded is skipped ("Skipping step ... due to skipped dependencies"), except a fan-in input,
 which is skipped only when none of its sources yielded. `active_colour` takes both `synced_dataset_*` through one
 fan-in input (a graph-backed asset, promotion.py): it runs when the colour this run wrote was synced, and is
-skipped when nothing was written. Its checks are not declared blocking, because Dagster refuses a fan-in over
+skipped when nothing was written (with `sync.apps`, the listing joins that fan-in, so it runs in every run and
+reconciles the apps: app_rebinding.py). Its checks are not declared blocking, because Dagster refuses a fan-in over
 blocking-checked assets (`_core/execution/plan/inputs.py`: "Can not have multiple levels of
 MultiStepInputSource") and warns for each
 blocking check of every skipped step; instead a step fails itself after recording its materialization and

@@ -9,7 +9,7 @@ that started it seeing its subprocess die. A run started from the command line (
 its `dify_writes` slot, and the sensor, the schedule and the rollback see a sync "in flight" forever.
 
 How a run is judged. Every step of ours that takes a pool (and the sync's first step) tags its run with where
-it runs (`difyops/worker`: host name and boot time). The processes come from the run's own event log: each
+it runs (`difyops/worker`: host name and boot id). The processes come from the run's own event log: each
 Dagster event carries the pid of the process that emitted it (the run's orchestrator for RUN_START, the step's
 process for STEP_START). A run tagged with *this* host, none of whose processes is still alive with a start
 time before the event it emitted (so a reused pid does not count), is dead: it is marked failed with the reason
@@ -25,6 +25,7 @@ import socket
 import time
 from collections.abc import Callable, Iterable
 from functools import cache
+from pathlib import Path
 
 import dagster as dg
 import psutil
@@ -37,10 +38,22 @@ START_SLACK_S = 2.0
 Log = Callable[[str], object]
 
 
+BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
+
+
 @cache
 def worker_identity() -> str:
-    """This machine, as a run tag: host name plus boot time (a rebooted host reuses pids)."""
-    return f"{socket.gethostname()} boot {int(psutil.boot_time())}"
+    """This machine, as a run tag: host name plus this boot (a rebooted host reuses pids).
+
+    The boot is Linux's boot id, fixed from boot to shutdown. The boot *time* is not: the kernel derives it from
+    the wall clock minus the uptime, so a clock step (NTP, a VM restored from a snapshot) moves it, and a run
+    tagged before the step would no longer count as this host's. Elsewhere (macOS) the boot time serves.
+    """
+    try:
+        boot = BOOT_ID.read_text().strip()
+    except OSError:
+        boot = str(int(psutil.boot_time()))
+    return f"{socket.gethostname()} boot {boot}"
 
 
 def record_worker(context: dg.OpExecutionContext) -> None:

@@ -26,7 +26,8 @@ from difyops_dagster.dify.compat import AUTO
 from difyops_dagster.execution.config import ExecutionSettings
 from difyops_dagster.notify.config import NotifySettings
 from difyops_dagster.reports.config import ReportsSettings
-from difyops_dagster.sync.config import SyncSettings
+from difyops_dagster.sync.config import NamedSyncSettings, SyncSettings
+from difyops_dagster.sync.ownership import duplicate_names, ownership_conflicts
 from difyops_dagster.video.config import VideoSettings
 from difyops_dagster.workflows.config import WorkflowsSettings
 
@@ -160,6 +161,11 @@ class Settings(SettingsModel):
     s3: S3Settings = Field(default_factory=S3Settings, description="S3-compatible store connection.")
     storage: StorageSettings = Field(default_factory=StorageSettings, description="Artifact storage.")
     sync: SyncSettings | None = Field(default=None, description="S3 -> Dify knowledge-base sync.")
+    syncs: list[NamedSyncSettings] = Field(
+        default_factory=list,
+        description="Knowledge bases, each a named sync with every setting of `sync` (README 'Many knowledge "
+        "bases'); with `sync` or instead of it.",
+    )
     video: VideoSettings | None = Field(default=None, description="Video -> knowledge.")
     workflows: WorkflowsSettings | None = Field(default=None, description="Dify workflow app runs.")
     reports: ReportsSettings | None = Field(default=None, description="Workflow-log reports.")
@@ -168,12 +174,30 @@ class Settings(SettingsModel):
         default=None, description="How runs execute their steps; absent: a process per step (Dagster's default)."
     )
 
+    def all_syncs(self) -> list[SyncSettings]:
+        """The `sync` section (if any) and every entry of `syncs`."""
+        return ([self.sync] if self.sync is not None else []) + list(self.syncs)
+
     @model_validator(mode="after")
     def _dataset_key_when_needed(self) -> Settings:
-        if (self.sync is not None or self.video is not None) and self.dify.dataset_api_key is None:
-            raise ValueError("dify.dataset_api_key is required when sync or video is configured")
-        if self.sync is not None and self.sync.apps and self.dify.console is None:
-            raise ValueError("sync.apps needs dify.console (url, email, password): the apps are switched through it")
+        syncs = self.all_syncs()
+        if (syncs or self.video is not None) and self.dify.dataset_api_key is None:
+            raise ValueError("dify.dataset_api_key is required when sync, syncs or video is configured")
+        for sync in syncs:
+            if sync.apps and self.dify.console is None:
+                raise ValueError(
+                    f"{sync.section()}.apps needs dify.console (url, email, password): the apps are switched through it"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _one_owner_each(self) -> Settings:
+        twice = duplicate_names(s.name for s in self.syncs)
+        if twice:
+            raise ValueError(f"syncs: each name must be unique; given more than once: {', '.join(twice)}")
+        conflicts = ownership_conflicts(self.all_syncs(), self.video.dataset_id if self.video else None)
+        if conflicts:
+            raise ValueError("; ".join(conflicts))
         return self
 
 

@@ -63,9 +63,20 @@ def _default(field) -> str:
     return "**required**"
 
 
-def iter_settings_rows(model: type[BaseModel] = Settings, prefix: str = "") -> Iterator[tuple[str, str, str, str]]:
-    """(path, type, default, description) for every field, depth first, in declaration order."""
+def iter_settings_rows(
+    model: type[BaseModel] = Settings, prefix: str = "", documented: set[type] | None = None
+) -> Iterator[tuple[str, str, str, str]]:
+    """(path, type, default, description) for every field, depth first, in declaration order.
+
+    A section that extends one already listed (a `syncs` entry is a `sync` section with a name) lists only the
+    fields it adds: its own field's description says what it extends."""
+    documented = set() if documented is None else documented
+    documented.add(model)
+    base = next((b for b in model.__mro__[1:] if b in documented), None)
+    inherited = set(base.model_fields) if base is not None else set()
     for name, field in model.model_fields.items():
+        if name in inherited:
+            continue
         path = f"{prefix}{name}"
         description = (field.description or "").replace("|", "\\|").replace("\n", " ")
         yield path, _type_name(field.annotation), _default(field), description
@@ -73,7 +84,7 @@ def iter_settings_rows(model: type[BaseModel] = Settings, prefix: str = "") -> I
             is_list = typing.get_origin(field.annotation) in (list, tuple) or any(
                 typing.get_origin(a) in (list, tuple) for a in typing.get_args(field.annotation)
             )
-            yield from (iter_settings_rows(sub, f"{path}[].") if is_list else iter_settings_rows(sub, f"{path}."))
+            yield from iter_settings_rows(sub, f"{path}[]." if is_list else f"{path}.", documented)
 
 
 def render_settings_table() -> str:

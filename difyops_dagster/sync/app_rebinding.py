@@ -42,7 +42,7 @@ from difyops_dagster.sync.app_binding import rebind_app as rebind_config
 from difyops_dagster.sync.colour import ColourState, load_state
 from difyops_dagster.sync.config import SyncSettings
 from difyops_dagster.sync.metadata import table
-from difyops_dagster.sync.runs import COLOUR_POOL
+from difyops_dagster.sync.scope import SyncScope
 
 APPS_CHECK = "apps_follow_active_colour"
 RECONCILE_JOB = "reconcile_apps_job"
@@ -268,7 +268,7 @@ def rebind_apps(
         client.close()
 
 
-def apps_check_spec(asset: str = "active_colour") -> dg.AssetCheckSpec:
+def apps_check_spec(asset: dg.AssetKey) -> dg.AssetCheckSpec:
     return dg.AssetCheckSpec(
         APPS_CHECK,
         asset=asset,
@@ -287,8 +287,9 @@ def apps_metadata(report: AppsReport, dataset_ids: Mapping[str, str]) -> dict[st
     }
 
 
-def apps_check_result(report: AppsReport, dataset_ids: Mapping[str, str]) -> dg.AssetCheckResult:
+def apps_check_result(report: AppsReport, dataset_ids: Mapping[str, str], asset: dg.AssetKey) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
+        asset_key=asset,
         check_name=APPS_CHECK,
         passed=report.ok,
         metadata=apps_metadata(report, dataset_ids),
@@ -298,26 +299,29 @@ def apps_check_result(report: AppsReport, dataset_ids: Mapping[str, str]) -> dg.
 
 def reconcile_apps_step(
     context: dg.OpExecutionContext,
-    settings: SyncSettings,
+    scope: SyncScope,
     state: ColourState,
     console: DifyConsoleResource,
     dify: DifyResource,
 ):
     """Level-triggered: every app of `sync.apps` serves the colour the state names (none yet: nothing to do)."""
+    settings = scope.settings
     if not settings.apps or state.active is None:
         return
     report = rebind_apps(context, settings, console, dify, state.active, undo=False)
     context.log.info(report.summary())
-    yield apps_check_result(report, settings.targets())
+    yield apps_check_result(report, settings.targets(), scope.key("active_colour"))
     if not report.ok:
         raise dg.Failure(description=report.failure(), allow_retries=False)
 
 
-def build_reconcile_apps_job(settings: SyncSettings) -> dg.JobDefinition:
+def build_reconcile_apps_job(scope: SyncScope) -> dg.JobDefinition:
     """`reconcile_apps_job`: what every sync run does to the apps, on its own (after an app was fixed in Dify, or
     to undo a hand edit at once)."""
+    settings = scope.settings
+    job_name = scope.named(RECONCILE_JOB)
 
-    @dg.op(name="reconcile_apps", pool=COLOUR_POOL)
+    @dg.op(name=scope.op("reconcile_apps"), pool=scope.colour_pool)
     def reconcile_apps(
         context: dg.OpExecutionContext, s3: S3Resource, dify: DifyResource, dify_console: DifyConsoleResource
     ):
@@ -329,15 +333,16 @@ def build_reconcile_apps_job(settings: SyncSettings) -> dg.JobDefinition:
         else:
             report = rebind_apps(context, settings, dify_console, dify, state.active, undo=False)
             context.log.info(report.summary())
-            yield dg.AssetObservation(asset_key="active_colour", metadata=apps_metadata(report, settings.targets()))
+            metadata = apps_metadata(report, settings.targets())
+            yield dg.AssetObservation(asset_key=scope.key("active_colour"), metadata=metadata)
             if not report.ok:
                 raise dg.Failure(description=report.failure(), allow_retries=False)
         yield dg.Output(None)
 
     @dg.job(
-        name=RECONCILE_JOB,
-        description="Switch every app of `sync.apps` to the active colour (each sync run does this too). "
-        f"`dg launch --job {RECONCILE_JOB}`.",
+        name=job_name,
+        description=f"Switch every app of `apps` to the active colour ({scope.label()}; each sync run does this "
+        f"too). `dg launch --job {job_name}`.",
         tags={"difyops/feature": "sync"},
     )
     def reconcile_apps_job():

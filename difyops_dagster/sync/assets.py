@@ -1,4 +1,5 @@
-"""The sync as software-defined assets, in lineage order (group `sync`):
+"""The sync as software-defined assets, in lineage order (group `sync`, or `sync_<name>` with keys under
+`<name>/` for a sync of `syncs:`, scope.py):
 
     s3_objects ──> dify_documents_<c> ──> sync_plan_<c> ──> synced_dataset_<c> ──> active_colour
          └────────────────────────────────────┴───────────────────┘ (the listing)   (promotion.py)
@@ -59,10 +60,10 @@ from difyops_dagster.sync.metadata import listing_metadata, plan_metadata, snaps
 from difyops_dagster.sync.models import DatasetSnapshot, SourceItem, SourceListing, SyncPlan
 from difyops_dagster.sync.plan import build_sync_plan
 from difyops_dagster.sync.retrieval_check import retrieval_check_results, retrieval_check_specs
-from difyops_dagster.sync.runs import WRITE_POOL, pool_wait, sync_target, wait_for_earlier_syncs
+from difyops_dagster.sync.runs import pool_wait, sync_target, wait_for_earlier_syncs
+from difyops_dagster.sync.scope import SyncScope
 from difyops_dagster.sync.verify import verify_dataset
 
-GROUP = "sync"
 # S3 reads in flight ahead of the uploads: botocore keeps 10 connections per client (dagster-aws's S3Resource has no
 # setting for more), and a read from the bucket takes a fraction of a Dify call, so 8 feed even 32 upload threads.
 PREFETCH_WORKERS = 8
@@ -78,27 +79,31 @@ def suffix(settings: SyncSettings, target: str) -> str:
     return "" if settings.mode == "single" else f"_{target}"
 
 
-def list_source(settings: SyncSettings, s3_client: Any) -> tuple[SourceListing, list[dict[str, Any]]]:
-    """Every object under the bucket/prefix (every page, streamed), classified; the colour state is skipped."""
+def list_source(
+    settings: SyncSettings, s3_client: Any, exclude: list[str] | None = None
+) -> tuple[SourceListing, list[dict[str, Any]]]:
+    """Every object under the bucket/prefix (every page, streamed), classified; the colour state (and `exclude`,
+    the other syncs' states in the bucket) is skipped."""
     return classify_objects(
         iter_s3_objects(s3_client, settings.bucket, settings.prefix),
         prefix=settings.prefix,
         accepted_extensions=settings.accepted_extensions,
         max_bytes=settings.max_bytes,
-        exclude=[settings.state_key],
+        exclude=exclude or [settings.state_key],
     )
 
 
-def listing_failure(exc: Exception, location: str, endpoint: str | None) -> str:
-    """What went wrong listing S3, naming the setting to look at (botocore's text names none of them)."""
+def listing_failure(exc: Exception, location: str, endpoint: str | None, at: str = "sync") -> str:
+    """What went wrong listing S3, naming the setting to look at (botocore's text names none of them); `at` is
+    the sync's section (`sync`, `syncs[handbook]`)."""
     code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
     if isinstance(exc, EndpointConnectionError) or (isinstance(exc, BotoCoreError) and not code):
         return f"could not reach the S3 endpoint {endpoint or '(AWS default)'} (s3.endpoint_url): {exc}"
     if code in ("NoSuchBucket", "404"):
-        return f"could not list {location}: the bucket does not exist (sync.bucket): {exc}"
+        return f"could not list {location}: the bucket does not exist ({at}.bucket): {exc}"
     if code in ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "403"):
         return f"could not list {location}: S3 refused the credentials (s3.access_key_id / secret_access_key): {exc}"
-    return f"could not list {location} (sync.bucket / sync.prefix): {exc}"
+    return f"could not list {location} ({at}.bucket / {at}.prefix): {exc}"
 
 
 def skip_reason(target: str, state: ColourState, decided: str | None, why: str) -> str:
@@ -110,26 +115,29 @@ def skip_reason(target: str, state: ColourState, decided: str | None, why: str) 
     return f"{target} is not synced in this run: {why}"
 
 
-def build_sync_assets(settings: SyncSettings) -> list[dg.AssetsDefinition]:
+def build_sync_assets(scope: SyncScope) -> list[dg.AssetsDefinition]:
+    settings = scope.settings
     target_tag = sync_target(settings.targets())
 
-    @dg.asset(name="s3_objects", group_name=GROUP, kinds={"s3"}, io_manager_key=HANDOFF_IO)
+    @dg.asset(
+        name="s3_objects", key_prefix=scope.key_prefix, group_name=scope.group, kinds={"s3"}, io_manager_key=HANDOFF_IO
+    )
     def s3_objects(context: dg.AssetExecutionContext, s3: S3Resource) -> dg.Output[SourceListing]:
         """Every object under the configured bucket and prefix (all pages): accepted for upload, or rejected with
         the reason (type not supported, too large, empty). Listed once any earlier sync of the same datasets has
         ended; its metadata says what this run will do with it."""
         record_worker(context)
         wait_for_earlier_syncs(context, target_tag)
-        blocked = pool_wait(context.instance, WRITE_POOL, context.run.run_id)
+        blocked = pool_wait(context.instance, scope.write_pool, context.run.run_id)
         if blocked:
             context.log.warning(blocked)
         location = f"s3://{settings.bucket}/{settings.prefix}"
         client = s3.get_client()
         try:
-            listing, preview = list_source(settings, client)
+            listing, preview = list_source(settings, client, scope.excluded_keys)
             state = load_state(client, settings.bucket, settings.state_key) if settings.mode != "single" else None
         except (ClientError, BotoCoreError) as exc:
-            raise dg.Failure(listing_failure(exc, location, client.meta.endpoint_url)) from exc
+            raise dg.Failure(listing_failure(exc, location, client.meta.endpoint_url, settings.section())) from exc
         digest, _ = listing_digest(listing.accepted)
         metadata = listing_metadata(listing, preview, location)
         metadata["digest"] = digest
@@ -142,23 +150,26 @@ def build_sync_assets(settings: SyncSettings) -> list[dg.AssetsDefinition]:
 
     assets = [s3_objects]
     for target, dataset_id in settings.targets().items():
-        assets += _target_assets(settings, target, dataset_id)
+        assets += _target_assets(scope, target, dataset_id)
     return assets
 
 
-def _target_assets(settings: SyncSettings, target: str, dataset_id: str) -> list[dg.AssetsDefinition]:
+def _target_assets(scope: SyncScope, target: str, dataset_id: str) -> list[dg.AssetsDefinition]:
+    settings = scope.settings
     end = suffix(settings, target)
     documents_key, plan_key, synced_key = f"dify_documents{end}", f"sync_plan{end}", f"synced_dataset{end}"
+    listing_in = dg.AssetIn(scope.key("s3_objects"))
     tags = {"difyops/target": target}
     label = "the dataset" if settings.mode == "single" else f"the {target} dataset"
 
     @dg.asset(
         name=documents_key,
-        group_name=GROUP,
+        key_prefix=scope.key_prefix,
+        group_name=scope.group,
         kinds={"dify"},
         tags=tags,
         io_manager_key=HANDOFF_IO,
-        ins={"listing": dg.AssetIn("s3_objects")},
+        ins={"listing": listing_in},
         output_required=False,
         description=f"Every document of {label} (`{dataset_id}`), read through every page, with the source key "
         "and fingerprint each one carries in Dify metadata. Read only in the runs that sync this colour: "
@@ -187,12 +198,13 @@ def _target_assets(settings: SyncSettings, target: str, dataset_id: str) -> list
 
     @dg.asset(
         name=plan_key,
-        group_name=GROUP,
+        key_prefix=scope.key_prefix,
+        group_name=scope.group,
         kinds={"dify"},
         tags=tags,
         io_manager_key=HANDOFF_IO,
-        ins={"listing": dg.AssetIn("s3_objects"), "snapshot": dg.AssetIn(documents_key)},
-        check_specs=[deletion_guard_spec(plan_key)],
+        ins={"listing": listing_in, "snapshot": dg.AssetIn(scope.key(documents_key))},
+        check_specs=[deletion_guard_spec(scope.key(plan_key))],
         description=f"What it takes to make {label} mirror the bucket: create, update, delete, unchanged, repair "
         "and restore, as a pure function of the two listings.",
     )
@@ -203,22 +215,23 @@ def _target_assets(settings: SyncSettings, target: str, dataset_id: str) -> list
         yield dg.Output(plan, metadata=plan_metadata(plan, dataset_id, refusal))
         guard = deletion_guard_result(plan, len(listing.accepted), settings.max_delete_ratio)
         yield guard
-        message = failure_message(plan_key, [guard])
+        message = failure_message(scope.ref(plan_key), [guard])
         if message:
             raise dg.Failure(description=message, allow_retries=False)
 
     @dg.asset(
         name=synced_key,
-        group_name=GROUP,
+        key_prefix=scope.key_prefix,
+        group_name=scope.group,
         kinds={"dify"},
         tags=tags,
         ins={
-            "listing": dg.AssetIn("s3_objects"),
-            "plan": dg.AssetIn(plan_key),
-            "snapshot": dg.AssetIn(documents_key),
+            "listing": listing_in,
+            "plan": dg.AssetIn(scope.key(plan_key)),
+            "snapshot": dg.AssetIn(scope.key(documents_key)),
         },
-        check_specs=gate_specs(synced_key) + retrieval_check_specs(settings, synced_key),
-        pool=WRITE_POOL,
+        check_specs=gate_specs(scope.key(synced_key)) + retrieval_check_specs(settings, scope.key(synced_key)),
+        pool=scope.write_pool,
         retry_policy=RETRY,
         description=f"The plan applied to {label}, with bounded concurrency, then a wait for indexing; one bad "
         "file never stops the rest. Its checks gate the promotion (with `sync.retrieval_checks`, also the golden "
@@ -235,11 +248,14 @@ def _target_assets(settings: SyncSettings, target: str, dataset_id: str) -> list
         record_worker(context)
         client = dify.dataset_client()
         started = time.monotonic()
-        plan, snapshot, replanned = _current_plan(context, client, listing, (plan, snapshot), documents_key, settings)
+        planned = (plan, snapshot)
+        plan, snapshot, replanned = _current_plan(context, client, listing, planned, scope.key(documents_key), settings)
         if replanned:
             refusal = deletion_refusal(plan, len(listing.accepted), settings.max_delete_ratio)
             if refusal:
-                raise dg.Failure(f"{synced_key}: the plan made again from a fresh read is refused: {refusal}")
+                raise dg.Failure(
+                    f"{scope.ref(synced_key)}: the plan made again from a fresh read is refused: {refusal}"
+                )
         loader = _s3_loader(s3.get_client(), settings.bucket)
         report = apply_sync_plan(client, dataset_id, plan, loader, _apply_options(settings), context.log.info)
         for failure in (*report.failures, *report.immovable):
@@ -256,7 +272,7 @@ def _target_assets(settings: SyncSettings, target: str, dataset_id: str) -> list
         yield dg.MaterializeResult(
             metadata=sync_metadata(report, verification, dataset_id, digest, replanned), check_results=results
         )
-        message = failure_message(synced_key, results)
+        message = failure_message(scope.ref(synced_key), results)
         if message:
             raise dg.Failure(description=message, allow_retries=False)
 
@@ -268,7 +284,7 @@ def _current_plan(
     client: DifyDatasetClient,
     listing: SourceListing,
     planned: tuple[SyncPlan, DatasetSnapshot],
-    documents_key: str,
+    documents_key: dg.AssetKey,
     settings: SyncSettings,
 ) -> tuple[SyncPlan, DatasetSnapshot, str]:
     """The plan to apply: the planned one while its snapshot is fresh, else one made from a read done now (and
@@ -284,12 +300,12 @@ def _current_plan(
     return replanned, fresh, why
 
 
-def _snapshot_age(context: dg.AssetExecutionContext, documents_key: str) -> float:
+def _snapshot_age(context: dg.AssetExecutionContext, documents_key: dg.AssetKey) -> float:
     """Seconds since this run materialized `documents_key` (infinite when the snapshot comes from another run)."""
     kind = dg.DagsterEventType.ASSET_MATERIALIZATION
     for record in context.instance.get_records_for_run(context.run.run_id, of_type=kind).records:
         materialization = record.event_log_entry.asset_materialization
-        if materialization is not None and materialization.asset_key == dg.AssetKey(documents_key):
+        if materialization is not None and materialization.asset_key == documents_key:
             return time.time() - record.event_log_entry.timestamp
     return float("inf")
 

@@ -31,7 +31,7 @@ GATE_CHECKS = {
 EXAMPLES = 5
 
 
-def deletion_guard_spec(asset: str) -> dg.AssetCheckSpec:
+def deletion_guard_spec(asset: dg.AssetKey | str) -> dg.AssetCheckSpec:
     return dg.AssetCheckSpec(
         DELETION_GUARD,
         asset=asset,
@@ -41,7 +41,7 @@ def deletion_guard_spec(asset: str) -> dg.AssetCheckSpec:
     )
 
 
-def gate_specs(asset: str) -> list[dg.AssetCheckSpec]:
+def gate_specs(asset: dg.AssetKey | str) -> list[dg.AssetCheckSpec]:
     specs = [dg.AssetCheckSpec(name, asset=asset, description=d) for name, d in GATE_CHECKS.items()]
     unserved = (
         "Warns about documents Dify keeps but does not serve (disabled or archived) that the sync could not "

@@ -144,21 +144,26 @@ class SyncSettings(SettingsModel):
 
     @model_validator(mode="after")
     def _datasets_for_mode(self) -> SyncSettings:
+        at = self.section()
         if self.mode == "blue_green":
             if not self.blue_dataset_id or not self.green_dataset_id:
-                raise ValueError("sync.blue_dataset_id and sync.green_dataset_id are required in blue_green mode")
+                raise ValueError(f"{at}.blue_dataset_id and {at}.green_dataset_id are required in blue_green mode")
             if self.blue_dataset_id == self.green_dataset_id:
-                raise ValueError("sync.blue_dataset_id and sync.green_dataset_id must be different datasets")
+                raise ValueError(f"{at}.blue_dataset_id and {at}.green_dataset_id must be different datasets")
             if self.dataset_id:
-                raise ValueError("sync.dataset_id is for single mode; blue_green uses blue/green_dataset_id")
+                raise ValueError(f"{at}.dataset_id is for single mode; blue_green uses blue/green_dataset_id")
         elif not self.dataset_id:
-            raise ValueError("sync.dataset_id is required in single mode")
+            raise ValueError(f"{at}.dataset_id is required in single mode")
         elif self.apps or self.retrieval_checks:
             raise ValueError(
-                "sync.apps and sync.retrieval_checks need blue_green mode (there is no other colour to switch the "
+                f"{at}.apps and {at}.retrieval_checks need blue_green mode (there is no other colour to switch the "
                 "apps to or to compare retrieval with)"
             )
         return self
+
+    def section(self) -> str:
+        """Where this sync's settings are, for messages (`sync`, or `syncs[handbook]`)."""
+        return "sync"
 
     @property
     def max_bytes(self) -> int:
@@ -169,3 +174,28 @@ class SyncSettings(SettingsModel):
         if self.mode == "single":
             return {"main": self.dataset_id or ""}
         return {"blue": self.blue_dataset_id or "", "green": self.green_dataset_id or ""}
+
+
+SYNC_NAME = r"^[a-z][a-z0-9_]{0,39}$"
+
+
+class NamedSyncSettings(SyncSettings):
+    """One knowledge base of `syncs:`: everything `sync:` has, under a name (scope.py says what it names)."""
+
+    name: str = Field(
+        pattern=SYNC_NAME,
+        description="Lowercase name (letters, digits, `_`), unique among the syncs: the asset group `sync_<name>`, "
+        "the asset keys `<name>/...`, the jobs, schedule, sensor and pools carry it. Every other setting is the "
+        "`sync` section's; `state_key` defaults to `_difyops/<name>/active-colour.json`.",
+    )
+
+    def section(self) -> str:
+        return f"syncs[{self.name}]"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _state_key_under_name(cls, data: Any) -> Any:
+        """Each named sync keeps its own colour state: `_difyops/<name>/active-colour.json` unless set."""
+        if isinstance(data, dict) and "state_key" not in data and isinstance(data.get("name"), str):
+            return {**data, "state_key": f"_difyops/{data['name']}/active-colour.json"}
+        return data

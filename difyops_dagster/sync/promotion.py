@@ -31,7 +31,6 @@ from dagster_aws.s3 import S3Resource
 from difyops_dagster.dify.resource import DifyConsoleResource, DifyResource
 from difyops_dagster.run_liveness import record_worker
 from difyops_dagster.sync.app_rebinding import (
-    APPS_CHECK,
     AppsReport,
     apps_check_result,
     apps_check_spec,
@@ -40,34 +39,31 @@ from difyops_dagster.sync.app_rebinding import (
     reconcile_apps_step,
 )
 from difyops_dagster.sync.apply import read_dataset
-from difyops_dagster.sync.assets import GROUP
 from difyops_dagster.sync.colour import ColourState, load_state, promote, release, rollback, save_state
 from difyops_dagster.sync.config import SyncSettings
 from difyops_dagster.sync.listing import dataset_digest
 from difyops_dagster.sync.metadata import table
 from difyops_dagster.sync.resources import SyncWebhookResource
 from difyops_dagster.sync.retrieval_check import gate_check_names
-from difyops_dagster.sync.runs import COLOUR_POOL, ROLLBACK_JOB, sync_run_in_flight, sync_target
+from difyops_dagster.sync.runs import ROLLBACK_JOB, sync_run_in_flight, sync_target
+from difyops_dagster.sync.scope import SyncScope
 
 WEBHOOK_CHECK = "webhook_delivered"
 RELEASE_JOB = "release_colour_hold_job"
-# The graph output Dagster maps the `webhook_delivered` check of `active_colour` to (`<asset>_<check>`).
-WEBHOOK_OUTPUT = f"active_colour_{WEBHOOK_CHECK}"
-APPS_OUTPUT = f"active_colour_{APPS_CHECK}"
 
 
-def hold_text(state: ColourState) -> str:
+def hold_text(state: ColourState, release_job: str = RELEASE_JOB) -> str:
     if state.hold is None:
         return "none: the next sync that finds the bucket changed promotes the colour it synced"
     hold = state.hold
     return (
         f"promotion held since {hold.at} ({hold.reason}, run {hold.run_id}): {hold.colour} is not promoted again "
-        f"from the bucket content it was synced from. Release it with `dg launch --job {RELEASE_JOB}` (or the "
+        f"from the bucket content it was synced from. Release it with `dg launch --job {release_job}` (or the "
         "UI's Launchpad), or change the bucket."
     )
 
 
-def colour_metadata(state: ColourState, dataset_ids: dict[str, str]) -> dict[str, Any]:
+def colour_metadata(state: ColourState, dataset_ids: dict[str, str], release_job: str = RELEASE_JOB) -> dict[str, Any]:
     history = [
         {"at": c.at, "colour": c.colour, "dataset_id": c.dataset_id, "reason": c.reason, "run_id": c.run_id}
         | ({"apps": c.apps} if c.apps else {})
@@ -83,7 +79,7 @@ def colour_metadata(state: ColourState, dataset_ids: dict[str, str]) -> dict[str
         "active_dataset_id": dataset_ids.get(active, ""),
         "standby_colour": state.standby,
         "standby_dataset_id": dataset_ids[state.standby],
-        "hold": hold_text(state),
+        "hold": hold_text(state, release_job),
         "summary": dg.MetadataValue.md(
             f"**Active: {active}** (`{dataset_ids.get(active, '-')}`) · standby: {state.standby} "
             f"(`{dataset_ids[state.standby]}`){held}"
@@ -100,10 +96,12 @@ def colour_change_payload(
     at: str,
     run_id: str,
     apps: AppsReport | None = None,
+    sync_name: str | None = None,
 ) -> dict[str, Any]:
-    """What the webhook receives; `apps` lists each app of `sync.apps` and what the change did to it."""
+    """What the webhook receives; `apps` lists each app of `sync.apps` and what the change did to it; a sync of
+    `syncs:` also says its name (`sync`)."""
     ids = settings.targets()
-    return {
+    return ({"sync": sync_name} if sync_name else {}) | {
         "event": event,
         "event_id": str(uuid.uuid4()),
         "at": at,
@@ -116,11 +114,13 @@ def colour_change_payload(
     }
 
 
-def _webhook_result(delivery) -> tuple[dg.AssetCheckResult, str]:
+def _webhook_result(delivery, asset_key: dg.AssetKey) -> tuple[dg.AssetCheckResult, str]:
     if delivery is None:
         note = "no webhook configured"
-        return dg.AssetCheckResult(check_name=WEBHOOK_CHECK, passed=True, metadata={"webhook": note}), note
+        metadata = {"webhook": note}
+        return dg.AssetCheckResult(asset_key=asset_key, check_name=WEBHOOK_CHECK, passed=True, metadata=metadata), note
     result = dg.AssetCheckResult(
+        asset_key=asset_key,
         check_name=WEBHOOK_CHECK,
         passed=delivery.delivered,
         severity=dg.AssetCheckSeverity.WARN,
@@ -131,11 +131,12 @@ def _webhook_result(delivery) -> tuple[dg.AssetCheckResult, str]:
 
 
 def own_run_verdict(
-    instance: dg.DagsterInstance, run_id: str, colour: str, required: list[str]
+    instance: dg.DagsterInstance, run_id: str, scope: SyncScope, colour: str, required: list[str]
 ) -> tuple[str | None, str]:
     """(why `colour` may not be promoted by run `run_id`, or None; the digest it was synced from), judged from
     this run's own events only: `required` checks of its `synced_dataset` (`gate_check_names`) must have passed."""
-    asset_key = dg.AssetKey(f"synced_dataset_{colour}")
+    asset_key = scope.key(f"synced_dataset_{colour}")
+    name = asset_key.to_user_string()
     kinds = {dg.DagsterEventType.ASSET_MATERIALIZATION, dg.DagsterEventType.ASSET_CHECK_EVALUATION}
     materialization = None
     passed: dict[str, bool] = {}
@@ -150,53 +151,76 @@ def own_run_verdict(
         elif event.asset_key == asset_key:
             materialization = record.event_log_entry.asset_materialization
     if materialization is None:
-        return f"synced_dataset_{colour} was not materialized in this run", ""
+        return f"{name} was not materialized in this run", ""
     failed = [name for name in required if not passed.get(name)]
     if failed:
-        return f"check(s) {', '.join(failed)} of synced_dataset_{colour} did not pass in this run", ""
+        return f"check(s) {', '.join(failed)} of {name} did not pass in this run", ""
     digest = materialization.metadata.get("source_digest")
     return None, str(digest.value) if digest is not None else ""
 
 
-def build_active_colour_asset(settings: SyncSettings) -> dg.AssetsDefinition:
+def resource_keys(scope: SyncScope) -> set[str]:
+    """What a colour-changing step uses; the webhook is this sync's own (`sync_webhook_<name>`: its own URL)."""
+    return {"s3", "dify", "dify_console", scope.op("sync_webhook")}
+
+
+def _resources(
+    context: dg.OpExecutionContext, scope: SyncScope
+) -> tuple[Any, DifyResource, DifyConsoleResource, SyncWebhookResource]:
+    """(the S3 client: `context.resources.s3` is what `S3Resource` creates, the Dify resources, the webhook)."""
+    r = context.resources
+    return r.s3, r.dify, r.dify_console, getattr(r, scope.op("sync_webhook"))
+
+
+def build_active_colour_asset(scope: SyncScope) -> dg.AssetsDefinition:
+    settings = scope.settings
     dataset_ids = settings.targets()
     required = gate_check_names(settings)
-    outs = {"result": dg.Out(dg.Nothing, is_required=False), WEBHOOK_OUTPUT: dg.Out(dg.Nothing, is_required=False)}
-    specs = [
-        dg.AssetCheckSpec(
-            WEBHOOK_CHECK, asset="active_colour", description="The webhook received the last colour change."
-        )
-    ]
-    sources = {colour: dg.AssetIn(f"synced_dataset_{colour}", dagster_type=dg.Nothing) for colour in ("blue", "green")}
+    release_job = scope.named(RELEASE_JOB)
+    asset_key = scope.key("active_colour")
+    webhook_spec = dg.AssetCheckSpec(
+        WEBHOOK_CHECK, asset=asset_key, description="The webhook received the last colour change."
+    )
+    # the graph outputs Dagster maps the checks to (`<asset key as identifier>_<check>`)
+    outs = {
+        "result": dg.Out(dg.Nothing, is_required=False),
+        webhook_spec.get_python_identifier(): dg.Out(dg.Nothing, is_required=False),
+    }
+    specs = [webhook_spec]
+    sources = {
+        colour: dg.AssetIn(scope.key(f"synced_dataset_{colour}"), dagster_type=dg.Nothing)
+        for colour in ("blue", "green")
+    }
     if settings.apps:
         # the listing joins the fan-in so that the step also runs in the runs that write nothing: it then
         # reconciles the apps (a fan-in step is skipped only when none of its sources yielded: assets.py)
-        outs[APPS_OUTPUT] = dg.Out(dg.Nothing, is_required=False)
-        specs.append(apps_check_spec())
-        sources["listing"] = dg.AssetIn("s3_objects", dagster_type=dg.Nothing)
+        apps_spec = apps_check_spec(asset_key)
+        outs[apps_spec.get_python_identifier()] = dg.Out(dg.Nothing, is_required=False)
+        specs.append(apps_spec)
+        sources["listing"] = dg.AssetIn(scope.key("s3_objects"), dagster_type=dg.Nothing)
 
-    @dg.op(name="promote_synced_colour", ins={"synced": dg.In(dg.Nothing)}, out=outs, pool=COLOUR_POOL)
-    def promote_synced_colour(
-        context: dg.OpExecutionContext,
-        s3: S3Resource,
-        sync_webhook: SyncWebhookResource,
-        dify: DifyResource,
-        dify_console: DifyConsoleResource,
-    ):
+    @dg.op(
+        name=scope.op("promote_synced_colour"),
+        ins={"synced": dg.In(dg.Nothing)},
+        out=outs,
+        pool=scope.colour_pool,
+        required_resource_keys=resource_keys(scope),
+    )
+    def promote_synced_colour(context: dg.OpExecutionContext):
         """Promote the standby colour if this run synced it and every one of its checks passed in this run: its
         apps first, then the state; otherwise keep the apps on the active colour."""
         record_worker(context)
-        client = s3.get_client()
+        client, dify, dify_console, sync_webhook = _resources(context, scope)
         state = load_state(client, settings.bucket, settings.state_key)
         standby = state.standby
-        refusal, digest = own_run_verdict(context.instance, context.run.run_id, standby, required)
+        refusal, digest = own_run_verdict(context.instance, context.run.run_id, scope, standby, required)
         if refusal is not None:
             context.log.info(f"nothing promoted; the active colour stays {state.active or 'unset'}: {refusal}")
-            yield from reconcile_apps_step(context, settings, state, dify_console, dify)
+            yield from reconcile_apps_step(context, scope, state, dify_console, dify)
             return
         apps = rebind_apps(context, settings, dify_console, dify, standby, undo=True)
         if not apps.ok:
-            yield apps_check_result(apps, dataset_ids)
+            yield apps_check_result(apps, dataset_ids, asset_key)
             raise dg.Failure(
                 description=f"{standby} is not promoted ({state.active or 'no colour'} stays active, and so do the "
                 f"apps): {apps.failure()}",
@@ -206,16 +230,17 @@ def build_active_colour_asset(settings: SyncSettings) -> dg.AssetsDefinition:
         summary = apps.summary() if settings.apps else ""
         new_state = promote(state, standby, dataset_ids[standby], now, context.run.run_id, digest, summary)
         save_state(client, settings.bucket, settings.state_key, new_state)
-        payload = colour_change_payload("promoted", new_state, state, settings, now, context.run.run_id, apps)
-        check, detail = _webhook_result(sync_webhook.notify(payload))
+        run_id = context.run.run_id
+        payload = colour_change_payload("promoted", new_state, state, settings, now, run_id, apps, scope.name)
+        check, detail = _webhook_result(sync_webhook.notify(payload), asset_key)
         context.log.info(f"promoted {standby} ({dataset_ids[standby]}); webhook {detail}")
-        metadata = {**colour_metadata(new_state, dataset_ids), "changed": True, "webhook": detail}
+        metadata = {**colour_metadata(new_state, dataset_ids, release_job), "changed": True, "webhook": detail}
         if settings.apps:
             metadata.update(apps_metadata(apps, dataset_ids))
         yield dg.Output(None, "result", metadata=metadata)
         yield check
         if settings.apps:
-            yield apps_check_result(apps, dataset_ids)
+            yield apps_check_result(apps, dataset_ids, asset_key)
 
     def promote_with_apps(blue, green, listing):
         return dict(zip(outs, promote_synced_colour(synced=[blue, green, listing]), strict=True))
@@ -225,13 +250,15 @@ def build_active_colour_asset(settings: SyncSettings) -> dg.AssetsDefinition:
 
     active_colour = dg.graph_asset(
         name="active_colour",
-        group_name=GROUP,
+        key_prefix=scope.key_prefix,
+        group_name=scope.group,
         kinds={"s3"},
         ins=sources,
         check_specs=specs,
         description="Which dataset serves, with the history of changes and any promotion hold. Materialized when "
         "the colour changes: a sync that synced the standby and passed every check in the same run promotes it; "
-        f"a rollback (`{ROLLBACK_JOB}`) returns to the previous colour; `{RELEASE_JOB}` lifts a hold. The state "
+        f"a rollback (`{scope.named(ROLLBACK_JOB)}`) returns to the previous colour; `{release_job}` lifts a hold. "
+        "The state "
         "is one object in the bucket, written atomically. With `sync.apps`, the listed Dify apps are switched "
         "to the new colour before the state is written, and every sync run brings them back to the active colour.",
     )(promote_with_apps if settings.apps else promote_colour)
@@ -242,8 +269,8 @@ class RollbackConfig(dg.Config):
     reason: str = "manual rollback"
 
 
-def _refuse_during_sync(context: dg.OpExecutionContext, settings: SyncSettings) -> None:
-    target = sync_target(settings.targets())
+def _refuse_during_sync(context: dg.OpExecutionContext, scope: SyncScope) -> None:
+    target = sync_target(scope.settings.targets())
     running = sync_run_in_flight(context.instance, target, context.log.info, skip=context.run.run_id)
     if running:
         raise dg.Failure(
@@ -253,24 +280,23 @@ def _refuse_during_sync(context: dg.OpExecutionContext, settings: SyncSettings) 
         )
 
 
-def build_rollback_job(settings: SyncSettings) -> dg.JobDefinition:
+def build_rollback_job(scope: SyncScope) -> dg.JobDefinition:
+    settings = scope.settings
     dataset_ids = settings.targets()
+    release_job, rollback_job = scope.named(RELEASE_JOB), scope.named(ROLLBACK_JOB)
 
-    @dg.op(name="rollback_active_colour", pool=COLOUR_POOL)
-    def rollback_active_colour(
-        context: dg.OpExecutionContext,
-        config: RollbackConfig,
-        s3: S3Resource,
-        dify: DifyResource,
-        dify_console: DifyConsoleResource,
-        sync_webhook: SyncWebhookResource,
-    ):
+    @dg.op(
+        name=scope.op("rollback_active_colour"),
+        pool=scope.colour_pool,
+        required_resource_keys=resource_keys(scope),
+    )
+    def rollback_active_colour(context: dg.OpExecutionContext, config: RollbackConfig):
         """Make the previous colour active again at once (nothing is uploaded) and hold promotion, once its dataset
         is seen to hold exactly what it served (a sync killed while writing it leaves it half-written). The apps of
         `sync.apps` are switched back first; if one cannot be, nothing changes and the step names it."""
         record_worker(context)
-        _refuse_during_sync(context, settings)
-        client = s3.get_client()
+        _refuse_during_sync(context, scope)
+        client, dify, dify_console, sync_webhook = _resources(context, scope)
         state = load_state(client, settings.bucket, settings.state_key)
         now = datetime.now(UTC).isoformat(timespec="seconds")
         try:
@@ -296,16 +322,17 @@ def build_rollback_job(settings: SyncSettings) -> dg.JobDefinition:
         if settings.apps:
             new_state = rollback(state, dataset_ids, now, context.run.run_id, config.reason, apps.summary())
         save_state(client, settings.bucket, settings.state_key, new_state)
-        payload = colour_change_payload("rolled_back", new_state, state, settings, now, context.run.run_id, apps)
+        run_id = context.run.run_id
+        payload = colour_change_payload("rolled_back", new_state, state, settings, now, run_id, apps, scope.name)
         delivery = sync_webhook.notify(payload)
         detail = delivery.detail if delivery else "no webhook configured"
         context.log.info(f"rolled back from {state.active} to {new_state.active}; webhook {detail}")
-        context.log.info(hold_text(new_state))
-        metadata = {**colour_metadata(new_state, dataset_ids), "changed": True, "webhook": detail}
+        context.log.info(hold_text(new_state, release_job))
+        metadata = {**colour_metadata(new_state, dataset_ids, release_job), "changed": True, "webhook": detail}
         if settings.apps:
             metadata.update(apps_metadata(apps, dataset_ids))
         yield dg.AssetMaterialization(
-            asset_key="active_colour",
+            asset_key=scope.key("active_colour"),
             description=f"rollback from {state.active} to {new_state.active}; promotion held",
             metadata=metadata,
         )
@@ -314,10 +341,10 @@ def build_rollback_job(settings: SyncSettings) -> dg.JobDefinition:
         yield dg.Output(None)
 
     @dg.job(
-        name=ROLLBACK_JOB,
-        description="Make the previous colour active again at once (no re-upload) and hold promotion until "
-        f"`{RELEASE_JOB}` runs or the bucket changes. Launch it from the UI's Launchpad or "
-        f"`dg launch --job {ROLLBACK_JOB}`.",
+        name=rollback_job,
+        description=f"Make the previous colour active again at once (no re-upload) and hold promotion until "
+        f"`{release_job}` runs or the bucket changes ({scope.label()}). Launch it from the UI's Launchpad or "
+        f"`dg launch --job {rollback_job}`.",
         tags={"difyops/feature": "sync"},
     )
     def rollback_colour_job():
@@ -326,14 +353,16 @@ def build_rollback_job(settings: SyncSettings) -> dg.JobDefinition:
     return rollback_colour_job
 
 
-def build_release_job(settings: SyncSettings) -> dg.JobDefinition:
+def build_release_job(scope: SyncScope) -> dg.JobDefinition:
+    settings = scope.settings
     dataset_ids = settings.targets()
+    release_job = scope.named(RELEASE_JOB)
 
-    @dg.op(name="release_promotion_hold", pool=COLOUR_POOL)
+    @dg.op(name=scope.op("release_promotion_hold"), pool=scope.colour_pool)
     def release_promotion_hold(context: dg.OpExecutionContext, s3: S3Resource):
         """Lift the promotion hold a rollback set: the next sync promotes the colour it syncs again."""
         record_worker(context)
-        _refuse_during_sync(context, settings)
+        _refuse_during_sync(context, scope)
         client = s3.get_client()
         state = load_state(client, settings.bucket, settings.state_key)
         try:
@@ -343,16 +372,16 @@ def build_release_job(settings: SyncSettings) -> dg.JobDefinition:
         save_state(client, settings.bucket, settings.state_key, new_state)
         context.log.info(f"promotion hold released; {new_state.active} stays active until the next sync")
         yield dg.AssetMaterialization(
-            asset_key="active_colour",
+            asset_key=scope.key("active_colour"),
             description="promotion hold released",
-            metadata={**colour_metadata(new_state, dataset_ids), "changed": False},
+            metadata={**colour_metadata(new_state, dataset_ids, release_job), "changed": False},
         )
         yield dg.Output(None)
 
     @dg.job(
-        name=RELEASE_JOB,
+        name=release_job,
         description="Lift the promotion hold a rollback set, so the next sync promotes the colour it syncs even "
-        f"from an unchanged bucket. `dg launch --job {RELEASE_JOB}`.",
+        f"from an unchanged bucket ({scope.label()}). `dg launch --job {release_job}`.",
         tags={"difyops/feature": "sync"},
     )
     def release_colour_hold_job():

@@ -40,7 +40,7 @@ def gate_check_names(settings: SyncSettings) -> list[str]:
     return [*GATE_CHECKS, *([RETRIEVAL_CHECK] if settings.retrieval_checks else [])]
 
 
-def retrieval_check_specs(settings: SyncSettings, asset: str) -> list[dg.AssetCheckSpec]:
+def retrieval_check_specs(settings: SyncSettings, asset: dg.AssetKey | str) -> list[dg.AssetCheckSpec]:
     if settings.retrieval_checks is None:
         return []
     return [

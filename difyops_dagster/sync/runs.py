@@ -2,9 +2,10 @@
 
 Seed 000 let a new scheduled run kill the running one mid-upload; two syncs of one pair at once also make the
 second plan from a dataset the first is still writing. So there is one sync of a pair at a time, at run level:
-- through the daemon's queue, every `sync_job` run carries the tag `difyops/sync_target` (the pair's dataset
+- through the daemon's queue, every sync job's run carries the tag `difyops/sync_target` (the pair's dataset
   ids) and `concurrency.runs.tag_concurrency_limits` (dagster.yaml, docker/, helm/) allows one run per value:
-  a second sync stays queued (the UI says why) and starts after the first ended;
+  a second sync of the pair stays queued (the UI says why) and starts after the first ended, while syncs of
+  other datasets run side by side;
 - runs launched from the command line never queue, so the sync's first step waits until every earlier sync of
   the pair that is still running has ended, and only then lists the bucket. A run of the sync's assets that is
   not `sync_job` (the UI's "Materialize all") is tagged by that step, so it counts as a sync from then on.
@@ -29,12 +30,9 @@ from difyops_dagster.run_liveness import (
     started_at,
 )
 
-SYNC_JOB = "sync_job"
+SYNC_JOB = "sync_job"  # these are the unnamed sync's names; a named sync's carry its name (scope.py)
 ROLLBACK_JOB = "rollback_colour_job"
 TARGET_TAG = "difyops/sync_target"
-WRITE_POOL = "dify_writes"  # every step that writes a Dify dataset (the video feature's too)
-COLOUR_POOL = "sync_colour"  # every step that changes the active colour
-SYNC_POOLS = [WRITE_POOL, COLOUR_POOL]
 IN_FLIGHT = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, *LIVE_STATUSES]
 # Runs this module waits for: started ones, and command-line runs about to start (NOT_STARTED). Never QUEUED:
 # the daemon's queue holds those back behind the running sync, so waiting for them would deadlock.
@@ -52,14 +50,22 @@ def sync_target(dataset_ids: dict[str, str]) -> str:
     return "+".join(dataset_ids[name] for name in sorted(dataset_ids))
 
 
+def known_pools(instance: dg.DagsterInstance) -> list[str]:
+    """Every pool the instance has seen a step claim (a dead run may hold a slot of any of them)."""
+    if not instance.event_log_storage.supports_global_concurrency_limits:
+        return []
+    return sorted(instance.event_log_storage.get_concurrency_keys())
+
+
 def _syncs(instance: dg.DagsterInstance, target: str, statuses: list) -> list[dg.RunRecord]:
     flt = dg.RunsFilter(statuses=statuses, tags={TARGET_TAG: target})
     return list(instance.get_run_records(flt))
 
 
 def release_dead_syncs(instance: dg.DagsterInstance, target: str, log: Log, skip: str = "") -> None:
-    """Release dead runs holding the sync's pools, and syncs of `target` that died before their first step."""
-    release_dead_runs(instance, SYNC_POOLS, log, skip=skip)
+    """Release dead runs holding any pool (every sync's, the video feature's), and syncs of `target` that died
+    before their first step."""
+    release_dead_runs(instance, known_pools(instance), log, skip=skip)
     for record in _syncs(instance, target, STARTING_OR_RUNNING):
         run = record.dagster_run
         if run.run_id == skip or WORKER_TAG in run.tags:

@@ -8,22 +8,24 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from difyops_dagster.sync.config import SyncSettings
 from difyops_dagster.sync.runs import sync_run_in_flight, sync_target
+from difyops_dagster.sync.scope import SyncScope
 
 if TYPE_CHECKING:
     from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 
-def build_daily_schedule(settings: SyncSettings, job: "UnresolvedAssetJobDefinition") -> dg.ScheduleDefinition:
+def build_daily_schedule(scope: SyncScope, job: "UnresolvedAssetJobDefinition") -> dg.ScheduleDefinition:
+    settings = scope.settings
+
     @dg.schedule(
-        name="daily_sync_schedule",
+        name=scope.named("daily_sync_schedule"),
         job=job,
         cron_schedule=settings.schedule_cron,
         execution_timezone=settings.schedule_timezone,
         default_status=dg.DefaultScheduleStatus.RUNNING,
         description=f"Syncs the standby dataset and promotes it at `{settings.schedule_cron}` "
-        f"({settings.schedule_timezone}).",
+        f"({settings.schedule_timezone}; {scope.label()}).",
     )
     def daily_sync_schedule(context: dg.ScheduleEvaluationContext):
         running = sync_run_in_flight(context.instance, sync_target(settings.targets()), context.log.info)

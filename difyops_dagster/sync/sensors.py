@@ -30,7 +30,6 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-from dagster_aws.s3 import S3Resource
 
 from difyops_dagster.storage.s3_listing import S3Object, iter_s3_objects
 from difyops_dagster.sync.bucket_events import parse_message, relevant_events
@@ -39,6 +38,7 @@ from difyops_dagster.sync.config import SyncSettings
 from difyops_dagster.sync.listing import rejection_reason
 from difyops_dagster.sync.resources import BucketNotificationsResource
 from difyops_dagster.sync.runs import sync_run_in_flight, sync_target
+from difyops_dagster.sync.scope import SyncScope
 
 if TYPE_CHECKING:
     from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
@@ -87,11 +87,12 @@ class SensorCursor:
         )
 
 
-def _accepts(settings: SyncSettings):
+def _accepts(settings: SyncSettings, excluded: list[str]):
     allowed = frozenset(settings.accepted_extensions)
+    skipped = frozenset(excluded)
 
     def accepted(obj: S3Object) -> bool:
-        if obj.key == settings.state_key or obj.key.endswith("/"):
+        if obj.key in skipped or obj.key.endswith("/"):
             return False
         return rejection_reason(obj, allowed, settings.max_bytes) is None
 
@@ -113,22 +114,27 @@ def _run(cursor: SensorCursor, key: str, reason: str, context: dg.SensorEvaluati
     return dg.RunRequest(run_key=f"{key}-{cursor.seq}", tags={"difyops/trigger": "bucket_changed", **tags})
 
 
-def build_bucket_sensor(settings: SyncSettings, job: UnresolvedAssetJobDefinition) -> dg.SensorDefinition:
-    accepted, wanted = _accepts(settings), _uploadable_key(settings)
+def build_bucket_sensor(scope: SyncScope, job: UnresolvedAssetJobDefinition) -> dg.SensorDefinition:
+    settings = scope.settings
+    accepted, wanted = _accepts(settings, scope.excluded_keys), _uploadable_key(settings)
+    notifications_key = scope.op("bucket_notifications")
     location = f"s3://{settings.bucket}/{settings.prefix}"
     watched = "its event notifications" if settings.notifications_queue_url else "a listing every tick"
 
     @dg.sensor(
-        name="bucket_changed_sensor",
+        name=scope.named("bucket_changed_sensor"),
         job=job,
+        required_resource_keys={"s3", notifications_key},
         minimum_interval_seconds=settings.sensor_interval_s,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=f"Starts a sync when objects under {location} are added, changed or deleted ({watched}); "
         "skips (with the reason) when nothing changed or a sync is already running.",
     )
-    def bucket_changed_sensor(
-        context: dg.SensorEvaluationContext, s3: S3Resource, bucket_notifications: BucketNotificationsResource
-    ):
+    def bucket_changed_sensor(context: dg.SensorEvaluationContext, **_direct: object):
+        # resources by key (they carry the sync's name): `context.resources`; a direct call (`sensor(context)`,
+        # in tests) also passes them as keyword arguments, `_direct`, which the same context already holds
+        s3_client = context.resources.s3  # what S3Resource creates: the boto3 client
+        bucket_notifications: BucketNotificationsResource = getattr(context.resources, notifications_key)
         running = sync_run_in_flight(context.instance, sync_target(settings.targets()), context.log.info)
         if running:
             return dg.SkipReason(f"sync run {running} is in flight; the bucket is looked at again after it")
@@ -143,7 +149,7 @@ def build_bucket_sensor(settings: SyncSettings, job: UnresolvedAssetJobDefinitio
             if cursor.scan is None and not due:
                 left = int(settings.reconcile_interval_s - (now - cursor.reconciled_at))
                 return dg.SkipReason(f"no change events for {location}; next full listing in {left} s")
-        return _listing_tick(context, cursor, s3.get_client(), now)
+        return _listing_tick(context, cursor, s3_client, now)
 
     def _events_tick(context, cursor: SensorCursor, queue: BucketNotificationsResource):
         messages = queue.receive(MAX_MESSAGES_PER_TICK)
@@ -153,7 +159,7 @@ def build_bucket_sensor(settings: SyncSettings, job: UnresolvedAssetJobDefinitio
         fresh = [m for m in messages if m.sent_at >= cursor.listed_from]
         events = [event for message in fresh for event in parse_message(message.body)]
         relevant = relevant_events(
-            events, bucket=settings.bucket, prefix=settings.prefix, excluded=[settings.state_key], wanted=wanted
+            events, bucket=settings.bucket, prefix=settings.prefix, excluded=scope.excluded_keys, wanted=wanted
         )
         queue.delete(messages)  # a lost event is caught by the next full listing (the reconciliation)
         if not relevant:

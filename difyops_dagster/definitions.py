@@ -12,6 +12,7 @@ from difyops_dagster.dify.resource import build_console_resource, build_dify_res
 from difyops_dagster.execution.defs import build_defs as build_execution_defs
 from difyops_dagster.notify.defs import build_defs as build_notify_defs
 from difyops_dagster.reports.defs import build_defs as build_reports_defs
+from difyops_dagster.config_model import SettingsError
 from difyops_dagster.settings import Settings, load_settings
 from difyops_dagster.storage.resources import build_artifact_store_resource, build_s3_resource
 from difyops_dagster.sync.defs import build_defs as build_sync_defs
@@ -34,7 +35,7 @@ def build_core_defs(settings: Settings) -> dg.Definitions:
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
-    return dg.Definitions.merge(
+    defs = dg.Definitions.merge(
         build_core_defs(settings),
         build_sync_defs(settings),
         build_video_defs(settings),
@@ -43,8 +44,22 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         build_notify_defs(settings),
         build_execution_defs(settings),
     )
+    check_run_after(settings, defs)
+    return defs
 
 
-@dg.definitions
-def defs() -> dg.Definitions:
-    return build_definitions(load_settings())
+def check_run_after(settings: Settings, defs: dg.Definitions) -> None:
+    """A `run_after` key that names no asset here but whose last part does (`active_colour` where the syncs of
+    `syncs:` have `handbook/active_colour`) is refused, naming the keys meant.
+
+    Dagster accepts a dependency on any key (another code location's asset is a legitimate one, drawn as an
+    external asset), so only this mistake is certain: the sensor would wait for a key nothing materializes."""
+    known = {key.to_user_string() for key in defs.resolve_asset_graph().materializable_asset_keys}
+    for index, app in enumerate(settings.workflows.apps if settings.workflows else []):
+        for key in app.run_after:
+            meant = sorted(k for k in known if k.rsplit("/", 1)[-1] == key.rsplit("/", 1)[-1])
+            if key not in known and meant:
+                raise SettingsError(
+                    f"workflows.apps.{index}.run_after: no asset {key} in this code location; did you mean "
+                    f"{' or '.join(meant)}?"
+                )

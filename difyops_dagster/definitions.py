@@ -63,3 +63,8 @@ def check_run_after(settings: Settings, defs: dg.Definitions) -> None:
                     f"workflows.apps.{index}.run_after: no asset {key} in this code location; did you mean "
                     f"{' or '.join(meant)}?"
                 )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions(load_settings())

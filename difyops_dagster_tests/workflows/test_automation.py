@@ -6,8 +6,12 @@ the lineage graph.
 
 from __future__ import annotations
 
-import dagster as dg
+import uuid
 
+import dagster as dg
+import pytest
+
+from difyops_dagster.config_model import SettingsError
 from difyops_dagster_tests.workflows.conftest import definitions, materialize, with_app
 
 
@@ -79,3 +83,24 @@ def test_the_started_run_uses_the_apps_default_inputs(workflow_apps, standin, in
     job = definitions(data).resolve_job_def("workflows_after_active_colour_job")
     assert job.execute_in_process(instance=instance).success
     assert standin.admin.state()["runs"][0]["inputs"] == {"text": "kb changed"}
+
+
+def with_handbook_sync(data: dict) -> dict:
+    """The settings plus one named knowledge base, `handbook`: its colour is `handbook/active_colour`."""
+    handbook = {"name": "handbook", "bucket": "kb", "blue_dataset_id": str(uuid.uuid4()),
+                "green_dataset_id": str(uuid.uuid4())}  # fmt: skip
+    return {**data, "dify": {**data["dify"], "dataset_api_key": {"env": "SUMMARIZE_KEY"}}, "syncs": [handbook]}
+
+
+def test_an_app_runs_after_a_named_sync_by_its_prefixed_key(workflow_apps):
+    data = with_app(with_handbook_sync(workflow_apps), "summarize", run_after=["handbook/active_colour"])
+    defs = definitions(data)
+    graph = defs.resolve_asset_graph()
+    assert graph.get(dg.AssetKey("workflow_run_summarize")).parent_keys == {dg.AssetKey(["handbook", "active_colour"])}
+    assert defs.resolve_sensor_def("workflows_after_handbook_active_colour_sensor") is not None
+
+
+def test_a_bare_active_colour_where_only_a_named_sync_has_one_is_refused_naming_the_key_meant(workflow_apps):
+    data = with_app(with_handbook_sync(workflow_apps), "summarize", run_after=["active_colour"])
+    with pytest.raises(SettingsError, match=r"workflows\.apps\.0\.run_after: .*did you mean handbook/active_colour"):
+        definitions(data)

@@ -27,7 +27,7 @@ import yaml
 
 from difyops_dagster.sync.colour import ColourState
 from difyops_dagster.sync.naming import document_name
-from difyops_dagster.sync.runs import WRITE_POOL
+from difyops_dagster.sync.scope import WRITE_POOL
 from difyops_dagster_tests.hardening.crashes import dataset_documents, exact_problems
 from difyops_dagster_tests.receivers import WebhookReceiver
 from difyops_dagster_tests.sync.conftest import SyncWorld

@@ -12,12 +12,24 @@ a sync whose dataset is missing fails alone with the dataset named, the others p
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from difyops_dagster.definitions import build_definitions
 from difyops_dagster.settings import parse_settings
 from difyops_dagster.sync.colour import load_state
+from difyops_dagster_tests.hardening.long_lived import (
+    LIVE_SYNC,
+    RUN_WAIT_S,
+    LongLivedInstance,
+    assert_one_promoted_and_the_others_said_why,
+    run_log,
+    run_span,
+    step_spans,
+)
 from difyops_dagster_tests.sync.conftest import STATE_KEY, SyncWorld, new_pair
 
 
@@ -166,3 +178,199 @@ def test_syncs_of_one_bucket_skip_each_others_colour_state_in_their_listing_and_
         assert world.keys_in(blue) == sorted(files) and world.keys_in(green) == []
         tick = sensor_tick(defs, world.instance, name, cursors[name])
         assert isinstance(tick, dg.SkipReason) and "unchanged" in tick.skip_message, (name, tick)
+
+
+# --- together on one instance, each run a process of its own ------------------------------------------------------
+
+WRITE_LATENCY_MS = 700  # each write to Dify takes a while, so a writing step lasts seconds and the syncs meet
+WRITE_METHODS = ("POST", "PATCH", "DELETE")
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """One sync of the world's bucket, under `<name>/` (the unnamed `sync:` under `main/`), and its datasets."""
+
+    name: str  # "" for the `sync:` section
+    blue: str
+    green: str
+    files: int
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.name or 'main'}/"
+
+    def source_keys(self) -> list[str]:
+        return [f"{self.prefix}note {i}.md" for i in range(self.files)]
+
+    def datasets(self) -> dict[str, str]:
+        return {"blue": self.blue, "green": self.green}
+
+    def write_step(self, colour: str) -> str:
+        return f"{self.name}__synced_dataset_{colour}" if self.name else f"synced_dataset_{colour}"
+
+
+def knowledge_bases(world: SyncWorld, names: list[str], files: int) -> list[KnowledgeBase]:
+    """The bases, the unnamed one on the world's own pair; each base's files put in the bucket."""
+    bases = []
+    for name in names:
+        blue, green = new_pair(world.standin) if name else (world.blue, world.green)
+        bases.append(KnowledgeBase(name, blue, green, files))
+    for base in bases:
+        for key in base.source_keys():
+            world.put(key, f"# {key}\n")
+    return bases
+
+
+def long_lived(world: SyncWorld, home: Path, bases: list[KnowledgeBase]) -> LongLivedInstance:
+    """One settings file for every base (a step's Dify calls one at a time, so its writes follow each other)."""
+    config = world.config(**{**LIVE_SYNC, "upload_concurrency": 1})
+    shared = config.pop("sync")
+    sections = {b.name: {**shared, "prefix": b.prefix, "blue_dataset_id": b.blue, "green_dataset_id": b.green}
+                for b in bases}  # fmt: skip
+    if "" in sections:
+        config["sync"] = sections.pop("")
+    config["syncs"] = [{"name": name, **section} for name, section in sections.items()]
+    return LongLivedInstance(home, world.env, config)
+
+
+def launch_together(life: LongLivedInstance, jobs: list[str], home: Path) -> list[int]:
+    """`dg launch` of every job at once; the exit codes, once all are done."""
+    procs = [life.dg_launch(job, home / f"{i}-{job}.log") for i, job in enumerate(jobs)]
+    return [proc.wait(RUN_WAIT_S) for proc in procs]
+
+
+def writes_by_dataset(world: SyncWorld) -> dict[str, list[float]]:
+    """When each write request to each dataset reached the stand-in."""
+    writes: dict[str, list[float]] = {}
+    for request in world.standin.admin.request_log():
+        parts = request["path"].split("/")  # /v1/datasets/<id>/...
+        if request["method"] in WRITE_METHODS and parts[2:3] == ["datasets"] and len(parts) > 4:
+            writes.setdefault(parts[3], []).append(request["time"])
+    return writes
+
+
+def write_spans(life: LongLivedInstance, bases: list[KnowledgeBase]) -> dict[tuple[str, str], list[tuple]]:
+    """(base, dataset id) -> the (start, end) of every step of every run that wrote that dataset."""
+    spans: dict[tuple[str, str], list[tuple]] = {}
+    with life.instance() as instance:
+        for base in bases:
+            for run in instance.get_runs(dg.RunsFilter(job_name=named("sync_job", base.name))):
+                steps = step_spans(instance, run.run_id)
+                for colour, dataset in base.datasets().items():
+                    if base.write_step(colour) in steps:
+                        spans.setdefault((base.name, dataset), []).append(steps[base.write_step(colour)])
+    return spans
+
+
+def overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def most_at_once(spans: list[tuple[float, float]]) -> int:
+    """The most spans running at one moment (a span's start is the moment to look at)."""
+    return max(sum(s[0] <= start < s[1] for s in spans) for start, _ in spans)
+
+
+def assert_each_dataset_written_by_one_step_at_a_time(
+    spans: dict[tuple[str, str], list[tuple]], writes: dict[str, list[float]]
+) -> None:
+    """Every write request to a dataset fell inside a step writing it, and no two such steps overlapped."""
+    written = {dataset for _, dataset in spans}
+    assert set(writes) <= written, f"writes to datasets no step wrote: {set(writes) - written}"
+    for (name, dataset), steps in spans.items():
+        assert not any(overlap(a, b) for i, a in enumerate(steps) for b in steps[i + 1 :]), (name, steps)
+        outside = [t for t in writes.get(dataset, []) if not any(start <= t <= end for start, end in steps)]
+        assert outside == [], f"{name or 'sync'}: writes to {dataset} outside its writing step: {outside} {steps}"
+
+
+def assert_promoted(world: SyncWorld, base: KnowledgeBase) -> None:
+    assert load_state(world.s3, world.bucket, state_key(base.name)).active == "blue", base.name
+    assert world.keys_in(base.blue) == base.source_keys() and world.keys_in(base.green) == [], base.name
+
+
+def failure_messages(instance: dg.DagsterInstance, run_id: str) -> str:
+    texts = []
+    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
+        error = entry.dagster_event.step_failure_data.error
+        while error is not None:
+            texts.append(error.message)
+            error = error.cause
+    return "\n".join(texts)
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("many-syncs")
+@pytest.mark.scoreboard("concurrency")
+def test_two_syncs_launched_together_write_side_by_side_and_one_dataset_one_step_at_a_time(
+    world, tmp_path, record_property
+):
+    """`handbook` launched twice and `faq` once, at the same moment: the syncs write in parallel (each its own
+    pool), handbook's second run waits for its first and finds nothing to sync."""
+    bases = knowledge_bases(world, ["handbook", "faq"], files=4)
+    handbook, faq = bases
+    life = long_lived(world, tmp_path, bases)
+    world.standin.admin.set_faults([{"method": "POST", "path": "^/v1/datasets/", "latency_ms": WRITE_LATENCY_MS}])
+    world.standin.admin.clear_request_log()
+
+    codes = launch_together(life, ["sync_handbook_job", "sync_handbook_job", "sync_faq_job"], tmp_path)
+
+    assert codes == [0, 0, 0], [log.read_text(errors="replace")[-2000:] for log in sorted(tmp_path.glob("*.log"))]
+    for base in bases:
+        assert_promoted(world, base)
+    writes = writes_by_dataset(world)
+    spans = write_spans(life, bases)
+    assert set(spans) == {("handbook", handbook.blue), ("faq", faq.blue)}, "one writing step per sync"
+    assert_each_dataset_written_by_one_step_at_a_time(spans, writes)
+    assert overlap(spans["handbook", handbook.blue][0], spans["faq", faq.blue][0]), "the two syncs wrote at once"
+    uploads = [r for r in world.standin.admin.request_log() if r["path"].endswith("/document/create-by-file")]
+    assert len(uploads) == 2 * 4, "each file uploaded once"
+    with life.instance() as instance:
+        runs = instance.get_runs(dg.RunsFilter(job_name="sync_handbook_job"))
+        logs = {run.run_id: run_log(instance, run.run_id) for run in runs}
+        assert_one_promoted_and_the_others_said_why(logs, {r.run_id: run_span(instance, r.run_id) for r in runs})
+        storage = instance.event_log_storage
+        pools = {"dify_writes_handbook", "sync_colour_handbook", "dify_writes_faq", "sync_colour_faq"}
+        assert set(storage.get_concurrency_keys()) == pools
+        assert {pool: storage.get_concurrency_info(pool).slot_count for pool in pools} == dict.fromkeys(pools, 1)
+    record_property("runs", 3)
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("many-syncs")
+@pytest.mark.scoreboard("concurrency")
+def test_five_syncs_launched_together_promote_side_by_side_but_the_one_whose_dataset_refuses_writes(
+    world, tmp_path, record_property
+):
+    """The unnamed sync and four named ones, one run each at the same moment; Dify refuses every upload to
+    `archive`'s blue dataset: that run fails naming the dataset and its step, the four others promote."""
+    bases = knowledge_bases(world, ["", "handbook", "faq", "policies", "archive"], files=2)
+    archive = bases[-1]
+    life = long_lived(world, tmp_path, bases)
+    refused = "the dataset is read-only during a migration"
+    world.standin.admin.set_faults(
+        [
+            {"path": f"^/v1/datasets/{archive.blue}/document/create", "status": 400, "message": refused},
+            {"method": "POST", "path": "^/v1/datasets/", "latency_ms": WRITE_LATENCY_MS},
+        ]
+    )
+    world.standin.admin.clear_request_log()
+
+    codes = launch_together(life, [named("sync_job", b.name) for b in bases], tmp_path)
+
+    assert codes[:-1] == [0, 0, 0, 0] and codes[-1] != 0, codes
+    for base in bases[:-1]:
+        assert_promoted(world, base)
+    states = world.s3.list_objects_v2(Bucket=world.bucket, Prefix="_difyops/")["Contents"]
+    assert sorted(o["Key"] for o in states) == sorted(state_key(b.name) for b in bases[:-1]), "archive promoted nothing"
+    assert world.keys_in(archive.blue) == [] and world.keys_in(archive.green) == []
+    with life.instance() as instance:
+        (run,) = instance.get_runs(dg.RunsFilter(job_name="sync_archive_job"))
+        message = failure_messages(instance, run.run_id)
+    assert "archive/synced_dataset_blue" in message and archive.blue in message and refused in message, message
+    spans = write_spans(life, bases)
+    assert {dataset for _, dataset in spans} == {b.blue for b in bases}, "one writing step per sync"
+    assert_each_dataset_written_by_one_step_at_a_time(spans, writes_by_dataset(world))
+    at_once = most_at_once([span for steps in spans.values() for span in steps])
+    assert at_once >= 2, "the syncs' writing steps ran side by side"
+    record_property("runs", 5)
+    record_property("write_steps_at_once", at_once)

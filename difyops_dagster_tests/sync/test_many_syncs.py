@@ -12,7 +12,6 @@ a sync whose dataset is missing fails alone with the dataset named, the others p
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -30,7 +29,8 @@ from difyops_dagster_tests.hardening.long_lived import (
     run_span,
     step_spans,
 )
-from difyops_dagster_tests.sync.conftest import STATE_KEY, SyncWorld, new_pair
+from difyops_dagster_tests.sync.conftest import SyncWorld, new_pair
+from difyops_dagster_tests.sync.knowledge_bases import KnowledgeBase, knowledge_bases, named, state_key, syncs_config
 
 
 def uuid4() -> str:
@@ -140,16 +140,6 @@ def two_syncs_in_one_bucket(world: SyncWorld) -> tuple[dg.Definitions, dict[str,
     return build_definitions(parse_settings(config, world.env)), pairs
 
 
-def named(base: str, name: str) -> str:
-    """`sync_job` of the sync `name` as the README spells it (`sync_handbook_job`); the unnamed one's own."""
-    stem, _, kind = base.rpartition("_")
-    return f"{stem}_{name}_{kind}" if name else base
-
-
-def state_key(name: str) -> str:
-    return f"_difyops/{name}/active-colour.json" if name else STATE_KEY
-
-
 def sensor_tick(defs: dg.Definitions, instance: dg.DagsterInstance, name: str, cursor: str | None):
     sensor = defs.resolve_sensor_def(named("bucket_changed_sensor", name))
     resources = {key: defs.resources[key] for key in sensor.required_resource_keys}
@@ -186,51 +176,9 @@ WRITE_LATENCY_MS = 700  # each write to Dify takes a while, so a writing step la
 WRITE_METHODS = ("POST", "PATCH", "DELETE")
 
 
-@dataclass(frozen=True)
-class KnowledgeBase:
-    """One sync of the world's bucket, under `<name>/` (the unnamed `sync:` under `main/`), and its datasets."""
-
-    name: str  # "" for the `sync:` section
-    blue: str
-    green: str
-    files: int
-
-    @property
-    def prefix(self) -> str:
-        return f"{self.name or 'main'}/"
-
-    def source_keys(self) -> list[str]:
-        return [f"{self.prefix}note {i}.md" for i in range(self.files)]
-
-    def datasets(self) -> dict[str, str]:
-        return {"blue": self.blue, "green": self.green}
-
-    def write_step(self, colour: str) -> str:
-        return f"{self.name}__synced_dataset_{colour}" if self.name else f"synced_dataset_{colour}"
-
-
-def knowledge_bases(world: SyncWorld, names: list[str], files: int) -> list[KnowledgeBase]:
-    """The bases, the unnamed one on the world's own pair; each base's files put in the bucket."""
-    bases = []
-    for name in names:
-        blue, green = new_pair(world.standin) if name else (world.blue, world.green)
-        bases.append(KnowledgeBase(name, blue, green, files))
-    for base in bases:
-        for key in base.source_keys():
-            world.put(key, f"# {key}\n")
-    return bases
-
-
 def long_lived(world: SyncWorld, home: Path, bases: list[KnowledgeBase]) -> LongLivedInstance:
     """One settings file for every base (a step's Dify calls one at a time, so its writes follow each other)."""
-    config = world.config(**{**LIVE_SYNC, "upload_concurrency": 1})
-    shared = config.pop("sync")
-    sections = {b.name: {**shared, "prefix": b.prefix, "blue_dataset_id": b.blue, "green_dataset_id": b.green}
-                for b in bases}  # fmt: skip
-    if "" in sections:
-        config["sync"] = sections.pop("")
-    config["syncs"] = [{"name": name, **section} for name, section in sections.items()]
-    return LongLivedInstance(home, world.env, config)
+    return LongLivedInstance(home, world.env, syncs_config(world, bases, **{**LIVE_SYNC, "upload_concurrency": 1}))
 
 
 def launch_together(life: LongLivedInstance, jobs: list[str], home: Path) -> list[int]:
@@ -254,11 +202,12 @@ def write_spans(life: LongLivedInstance, bases: list[KnowledgeBase]) -> dict[tup
     spans: dict[tuple[str, str], list[tuple]] = {}
     with life.instance() as instance:
         for base in bases:
-            for run in instance.get_runs(dg.RunsFilter(job_name=named("sync_job", base.name))):
+            for run in instance.get_runs(dg.RunsFilter(job_name=base.job)):
                 steps = step_spans(instance, run.run_id)
                 for colour, dataset in base.datasets().items():
-                    if base.write_step(colour) in steps:
-                        spans.setdefault((base.name, dataset), []).append(steps[base.write_step(colour)])
+                    span = steps.get(base.step(f"synced_dataset_{colour}"))
+                    if span is not None:
+                        spans.setdefault((base.name, dataset), []).append(span)
     return spans
 
 
@@ -355,7 +304,7 @@ def test_five_syncs_launched_together_promote_side_by_side_but_the_one_whose_dat
     )
     world.standin.admin.clear_request_log()
 
-    codes = launch_together(life, [named("sync_job", b.name) for b in bases], tmp_path)
+    codes = launch_together(life, [b.job for b in bases], tmp_path)
 
     assert codes[:-1] == [0, 0, 0, 0] and codes[-1] != 0, codes
     for base in bases[:-1]:

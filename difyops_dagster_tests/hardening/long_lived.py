@@ -27,7 +27,7 @@ import yaml
 
 from difyops_dagster.sync.colour import ColourState
 from difyops_dagster.sync.naming import document_name
-from difyops_dagster.sync.runs import WRITE_POOL
+from difyops_dagster.sync.scope import WRITE_POOL
 from difyops_dagster_tests.hardening.crashes import dataset_documents, exact_problems
 from difyops_dagster_tests.receivers import WebhookReceiver
 from difyops_dagster_tests.sync.conftest import SyncWorld
@@ -47,15 +47,50 @@ LIVE_SYNC = {
 }
 
 
-class LongLivedSync:
-    def __init__(self, world: SyncWorld, home: Path, webhook_url: str):
-        self.world = world
+class LongLivedInstance:
+    """A DAGSTER_HOME holding the repository's dagster.yaml, and a settings file beside it whose runs execute every
+    step in the run's own process: what an operator's machine has, each run launched as a process of its own."""
+
+    def __init__(self, home: Path, environ: dict[str, str], config: dict):
+        self.environ = environ
         self.dagster_home = home / "dagster"
         self.dagster_home.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / "dagster.yaml", self.dagster_home / "dagster.yaml")
         self.config_path = home / "difyops.yaml"
-        config = {**world.config(**LIVE_SYNC, webhook_url=webhook_url), "execution": {"executor": "in_process"}}
+        config = {**config, "execution": {"executor": "in_process"}}
         self.config_path.write_text(yaml.safe_dump(config, allow_unicode=True))
+        with self.instance() as instance:  # its SQLite tables, before runs launched together race to create them
+            instance.get_runs(limit=1)
+            instance.event_log_storage.get_concurrency_keys()
+            instance.schedule_storage.all_instigator_state()
+
+    def env(self) -> dict[str, str]:
+        return {**self.environ, "DIFYOPS_CONFIG": str(self.config_path), "DAGSTER_HOME": str(self.dagster_home)}
+
+    @contextlib.contextmanager
+    def instance(self) -> Iterator[dg.DagsterInstance]:
+        with dg.DagsterInstance.from_config(str(self.dagster_home)) as instance:
+            yield instance
+
+    def dg_launch(self, job: str, log: Path) -> subprocess.Popen:
+        """`dg launch --job <job>` as an operator types it, in a process group of its own."""
+        with open(log, "ab") as out:
+            return subprocess.Popen(
+                [DG, "launch", "--job", job],
+                cwd=ROOT,
+                env={**os.environ, **self.env()},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+
+class LongLivedSync(LongLivedInstance):
+    """The sync world's one sync on a long-lived instance, and the files of its bucket as the tests changed them."""
+
+    def __init__(self, world: SyncWorld, home: Path, webhook_url: str):
+        super().__init__(home, world.env, world.config(**LIVE_SYNC, webhook_url=webhook_url))
+        self.world = world
         self.files: dict[str, str] = {}
         self.revision = 0
         for i in range(FILES):
@@ -72,14 +107,6 @@ class LongLivedSync:
         for key in keys:
             self.put(key, f"{self.files[key]}\nrevision {self.revision}\n")
         return keys
-
-    def env(self) -> dict[str, str]:
-        return {**self.world.env, "DIFYOPS_CONFIG": str(self.config_path), "DAGSTER_HOME": str(self.dagster_home)}
-
-    @contextlib.contextmanager
-    def instance(self) -> Iterator[dg.DagsterInstance]:
-        with dg.DagsterInstance.from_config(str(self.dagster_home)) as instance:
-            yield instance
 
     def problems(self, colour: str) -> list[str]:
         """Why `colour` does not hold today's bucket exactly (empty when it does)."""
@@ -100,18 +127,6 @@ class LongLivedSync:
         """Document writes the stand-in received since its request log was cleared (metadata writes excluded)."""
         return len(self.world.writes())
 
-    def dg_launch(self, job: str, log: Path) -> subprocess.Popen:
-        """`dg launch --job <job>` as an operator types it, in a process group of its own."""
-        with open(log, "ab") as out:
-            return subprocess.Popen(
-                [DG, "launch", "--job", job],
-                cwd=ROOT,
-                env={**os.environ, **self.env()},
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
 
 def sync_runs(instance: dg.DagsterInstance) -> list[dg.DagsterRun]:
     """Every sync_job run, oldest first."""
@@ -127,6 +142,20 @@ def run_span(instance: dg.DagsterInstance, run_id: str) -> tuple[float, float]:
     record = instance.get_run_record_by_id(run_id)
     assert record is not None and record.start_time is not None and record.end_time is not None
     return record.start_time, record.end_time
+
+
+def step_spans(instance: dg.DagsterInstance, run_id: str) -> dict[str, tuple[float, float]]:
+    """When each step of the run started and ended (its first STEP_START to its last STEP_SUCCESS or STEP_FAILURE;
+    a step waiting for a pool slot has not started)."""
+    kinds = (dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE)
+    starts: dict[str, float] = {}
+    ends: dict[str, float] = {}
+    for entry in instance.all_logs(run_id, of_type=set(kinds)):
+        if entry.dagster_event_type == dg.DagsterEventType.STEP_START:
+            starts.setdefault(entry.step_key, entry.timestamp)
+        else:
+            ends[entry.step_key] = entry.timestamp
+    return {step: (starts[step], ends[step]) for step in starts if step in ends}
 
 
 def assert_one_promoted_and_the_others_said_why(logs: dict[str, str], spans: dict[str, tuple[float, float]]) -> None:

@@ -32,7 +32,7 @@ from difyops_dagster.notify.message import Notification
 from difyops_dagster.settings import SettingsError, load_settings, parse_settings
 from difyops_dagster_tests.notify.conftest import SMTP_USER, settings_with, webhook_server  # noqa: F401
 from difyops_dagster_tests.receivers import WebhookReceiver
-from difyops_dagster_tests.sync.conftest import KEY_VAR, STATE_KEY, SyncWorld, open_world
+from difyops_dagster_tests.sync.conftest import KEY_VAR, STATE_KEY, SyncWorld, new_pair, open_world
 from difyops_dagster_tests.workflows.conftest import ENV as APP_ENV
 from difyops_dagster_tests.workflows.conftest import definitions, failure_message, materialize, with_app
 
@@ -51,6 +51,20 @@ SECRET_ENV = {
 }
 BLUE = "0b1e0000-0000-4000-8000-000000000001"
 GREEN = "06ee0000-0000-4000-8000-000000000002"
+VIDEOS = "0f1d0000-0000-4000-8000-000000000003"
+CHATFLOW = "0a990000-0000-4000-8000-000000000006"
+HANDBOOK = {  # a knowledge base of `syncs:`, with its own bucket, webhook token and app
+    "name": "handbook",
+    "bucket": "handbook",
+    "blue_dataset_id": "0b1e0000-0000-4000-8000-000000000004",
+    "green_dataset_id": "06ee0000-0000-4000-8000-000000000005",
+    "webhook_url": "http://127.0.0.1:8088/hook",
+    "webhook_token": {"env": "BI_HOOK_TOKEN"},
+    "apps": [CHATFLOW],
+}
+# A second one reading handbook's bucket, on datasets of its own.
+FAQ = {"name": "faq", "bucket": "handbook", "prefix": "faq/", "mode": "single",
+       "dataset_id": "0fa00000-0000-4000-8000-000000000007"}  # fmt: skip
 
 
 # --- settings: the file the code location loads ---------------------------------------------------------------------
@@ -81,8 +95,9 @@ def full_config() -> dict:
             "webhook_url": "http://127.0.0.1:8088/hook",
             "webhook_token": {"env": "BI_HOOK_TOKEN"},
         },
+        "syncs": [HANDBOOK, FAQ],
         "video": {
-            "dataset_id": "0f1d0000-0000-4000-8000-000000000003",
+            "dataset_id": VIDEOS,
             "sources": [{"name": "team", "url": "http://127.0.0.1:8765/feed.xml"}],
         },
         "workflows": {"apps": [{"name": "summarize", "api_key": {"env": "BI_APP_KEY"}, "schedule_cron": "0 * * * *"}]},
@@ -174,6 +189,37 @@ SETTINGS_CASES = {
         {"env": "BI_UNSET_SMTP_PASSWORD"},
         ["notify.email.password", "BI_UNSET_SMTP_PASSWORD"],
     ),
+    # `syncs:` (issue 18): each dataset has one writer, each colour-state object one sync, each sync one name.
+    "two_syncs_write_one_dataset": (
+        "syncs.0.green_dataset_id",
+        BLUE,
+        ["syncs[handbook].green_dataset_id and sync.blue_dataset_id both write dataset " + BLUE],
+    ),
+    "a_sync_writes_the_video_dataset": (
+        "syncs.1.dataset_id",
+        VIDEOS,
+        ["video.dataset_id and syncs[faq].dataset_id both write dataset " + VIDEOS],
+    ),
+    "two_syncs_share_a_colour_state_object": (
+        "syncs.1.state_key",
+        "_difyops/handbook/active-colour.json",
+        [
+            "syncs[faq].state_key and syncs[handbook].state_key are the same colour-state object "
+            "s3://handbook/_difyops/handbook/active-colour.json"
+        ],
+    ),
+    "a_sync_name_given_twice": (
+        "syncs.1",
+        {**HANDBOOK, "blue_dataset_id": FAQ["dataset_id"], "green_dataset_id": CHATFLOW, "apps": []},
+        ["syncs: each name must be unique; given more than once: handbook"],
+    ),
+    "a_sync_name_not_lowercase": ("syncs.0.name", "Hand-Book", ["syncs.0.name", "should match pattern"]),
+    "sync_apps_without_the_console": ("dify.console", None, ["syncs[handbook].apps needs dify.console"]),
+    "syncs_secret_variable_not_set": (
+        "syncs.0.webhook_token",
+        {"env": "BI_UNSET_HOOK_TOKEN"},
+        ["syncs[0].webhook_token", "BI_UNSET_HOOK_TOKEN"],
+    ),
 }
 
 
@@ -183,6 +229,7 @@ def test_the_complete_settings_file_loads(tmp_path):
     path.write_text(yaml.safe_dump(full_config()))
     settings = load_settings({"DIFYOPS_CONFIG": str(path), **SECRET_ENV})
     assert settings.sync and settings.video and settings.workflows and settings.reports
+    assert [sync.name for sync in settings.syncs] == ["handbook", "faq"]
     assert settings.notify.channels == ["email", "slack"]
     assert MARK not in repr(settings)
 
@@ -303,6 +350,25 @@ def test_a_bucket_that_does_not_exist_is_named_and_no_dataset_is_touched(world):
     assert "no-such-bucket-bi" in message and "NoSuchBucket" in message, message
     assert "the bucket does not exist (sync.bucket)" in message, message
     assert _snapshot(world) == before
+
+
+@CELL
+def test_a_named_syncs_missing_bucket_is_named_by_its_section_and_the_other_sync_still_syncs(world):
+    before = _promoted(world)
+    world.put("docs/new.md", "# new")
+    blue, green = new_pair(world.standin)
+    config = world.config()
+    config["syncs"] = [{"name": "handbook", "bucket": "no-such-bucket-bi", "blue_dataset_id": blue,
+                        "green_dataset_id": green}]  # fmt: skip
+    defs = build_definitions(parse_settings(config, world.env))
+    failed = defs.resolve_job_def("sync_handbook_job").execute_in_process(instance=world.instance, raise_on_error=False)
+    assert not failed.success
+    message = _run_failure(failed)
+    assert "no-such-bucket-bi" in message and "the bucket does not exist (syncs[handbook].bucket)" in message, message
+    assert world.documents(blue) == [] and world.documents(green) == []
+    assert _snapshot(world) == before
+    assert defs.resolve_job_def("sync_job").execute_in_process(instance=world.instance).success
+    assert world.active() == "green" and "docs/new.md" in world.keys_in(world.green)
 
 
 @CELL

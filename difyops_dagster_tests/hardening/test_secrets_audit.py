@@ -4,7 +4,8 @@ up anywhere a person or another system can read afterwards.
 Every secret the settings can name is set to a value carrying `MARK`: the Dify dataset key, two app keys (one of an
 app whose workflow fails), the console password (the reports' node executions, and the chatflow of `sync.apps` that
 promotion, rollback and `reconcile_apps_job` switch), the S3 access and secret keys, the SMTP password, the Slack /
-DingTalk / WeCom webhook URLs with their tokens and the DingTalk signing secret, the promotion webhook's token, and
+DingTalk / WeCom webhook URLs with their tokens and the DingTalk signing secret, the promotion webhook's token (of the
+`sync:` section and of the `handbook` knowledge base of `syncs:`, each with its own token and its own chatflow), and
 the yt-dlp cookies file (its path and the cookie inside). Each job is launched by `dg launch` in its own process with
 `DAGSTER_HOME` in a temporary folder, exactly as an operator would; then the scan reads:
 
@@ -72,6 +73,7 @@ SECRETS = {
     "AUDIT_SMTP_PASSWORD": f"smtp-{MARK}-pw",
     "AUDIT_DINGTALK_SECRET": f"SEC{MARK}-ding-sign",
     "AUDIT_HOOK_TOKEN": f"{MARK}-hook-token",
+    "AUDIT_HANDBOOK_HOOK_TOKEN": f"{MARK}-handbook-hook-token",
 }
 CONSOLE_EMAIL = "audit-console@example.com"
 JOBS = [
@@ -79,6 +81,10 @@ JOBS = [
     "rollback_colour_job",
     "release_colour_hold_job",
     "reconcile_apps_job",
+    "sync_handbook_job",
+    "rollback_colour_handbook_job",
+    "release_colour_hold_handbook_job",
+    "reconcile_apps_handbook_job",
     "video_job",
     "video_dataset_job",
     "run_workflow_apps",
@@ -250,6 +256,19 @@ def settings_file(audit_dirs: dict, ids: dict, ports: dict, storage: dict) -> di
             "webhook_token": {"env": "AUDIT_HOOK_TOKEN"},
             "apps": [ids["chatflow"]],  # switched through the console on promotion and rollback
         },
+        "syncs": [
+            {
+                "name": "handbook",
+                "bucket": ids["handbook_bucket"],
+                "blue_dataset_id": ids["handbook_blue"],
+                "green_dataset_id": ids["handbook_green"],
+                "indexing_poll_s": 0.05,
+                "indexing_timeout_s": 30,
+                "webhook_url": ports["hook"],
+                "webhook_token": {"env": "AUDIT_HANDBOOK_HOOK_TOKEN"},
+                "apps": [ids["handbook_chatflow"]],
+            }
+        ],
         "video": {
             "dataset_id": ids["videos"],
             "sources": [{"name": "team", "url": ports["feed"]}],
@@ -329,7 +348,9 @@ def audit(tmp_path_factory, s3_server) -> Iterator[Audit]:
         try:
             admin = standin.admin
             ids = {"blue": admin.create_dataset("kb-blue")["id"], "green": admin.create_dataset("kb-green")["id"],
-                   "videos": admin.create_dataset("kb-videos")["id"]}  # fmt: skip
+                   "videos": admin.create_dataset("kb-videos")["id"],
+                   "handbook_blue": admin.create_dataset("handbook-blue")["id"],
+                   "handbook_green": admin.create_dataset("handbook-green")["id"]}  # fmt: skip
             summarize = {"outputs": {"summary": "Summary of {{text}}"}, "tokens": 10}
             form = [{"paragraph": {"label": "Text", "variable": "text", "required": True}}]
             app = admin.create_app(
@@ -340,20 +361,28 @@ def audit(tmp_path_factory, s3_server) -> Iterator[Audit]:
             admin.set_console_account(CONSOLE_EMAIL, SECRETS["AUDIT_CONSOLE_PASSWORD"])
             ids["app"] = app["id"]
             ids["chatflow"] = admin.create_console_app("support", "advanced-chat", dataset_ids=[ids["blue"]])["id"]
+            handbook_app = admin.create_console_app("handbook", "advanced-chat", dataset_ids=[ids["handbook_blue"]])
+            ids["handbook_chatflow"] = handbook_app["id"]
             s3 = s3_server.client()
-            ids["docs_bucket"], artifacts_bucket = (
+            ids["docs_bucket"], ids["handbook_bucket"], artifacts_bucket = (
                 f"audit-docs-{uuid.uuid4().hex[:8]}",
+                f"audit-handbook-{uuid.uuid4().hex[:8]}",
                 f"audit-art-{uuid.uuid4().hex[:8]}",
             )
-            for name in (ids["docs_bucket"], artifacts_bucket):
+            for name in (ids["docs_bucket"], ids["handbook_bucket"], artifacts_bucket):
                 s3.create_bucket(Bucket=name)
-            for i in range(3):
-                s3.put_object(Bucket=ids["docs_bucket"], Key=f"docs/f{i}.md", Body=f"# file {i}".encode())
-            # Green served, then blue: the sync writes and promotes green, and the rollback has blue to return to.
-            history = [{"colour": c, "dataset_id": ids[c], "at": "2026-11-01T00:00:00+00:00", "reason": "seeded"}
-                       for c in ("green", "blue")]  # fmt: skip
-            state = json.dumps({"active": "blue", "history": history}).encode()
-            s3.put_object(Bucket=ids["docs_bucket"], Key="_difyops/active-colour.json", Body=state)
+            # Green served, then blue: each sync writes and promotes green, and the rollback has blue to return to.
+            for bucket, state_key, colour_ids in [
+                (ids["docs_bucket"], "_difyops/active-colour.json", {c: ids[c] for c in ("blue", "green")}),
+                (ids["handbook_bucket"], "_difyops/handbook/active-colour.json",
+                 {c: ids[f"handbook_{c}"] for c in ("blue", "green")}),
+            ]:  # fmt: skip
+                for i in range(3):
+                    s3.put_object(Bucket=bucket, Key=f"docs/f{i}.md", Body=f"# file {i}".encode())
+                history = [{"colour": c, "dataset_id": colour_ids[c], "at": "2026-11-01T00:00:00+00:00",
+                            "reason": "seeded"} for c in ("green", "blue")]  # fmt: skip
+                state = json.dumps({"active": "blue", "history": history}).encode()
+                s3.put_object(Bucket=bucket, Key=state_key, Body=state)
             videos = publish_three_videos(site)
             ports = {"dify": standin.api_url, "console": standin.url, "s3": s3_server.endpoint_url, "hook": hook.url,
                      "feed": videos.feed, "smtp": smtp_port}  # fmt: skip
@@ -372,8 +401,9 @@ def audit(tmp_path_factory, s3_server) -> Iterator[Audit]:
             dirs = {"ca": str(cert)}
             (work / "difyops.yaml").write_text(yaml.safe_dump(settings_file(dirs, ids, ports, s3_storage)))
             (work / "local.yaml").write_text(yaml.safe_dump(settings_file(dirs, ids, ports, local_storage)))
-            audit = Audit(home, work, work / "artifacts", cookies, s3, [ids["docs_bucket"], artifacts_bucket],
-                          webhooks_url, smtp_out, hook, site, env)  # fmt: skip
+            buckets = [ids["docs_bucket"], ids["handbook_bucket"], artifacts_bucket]
+            audit = Audit(home, work, work / "artifacts", cookies, s3, buckets, webhooks_url, smtp_out, hook, site,
+                          env)  # fmt: skip
             _run_every_job(audit)
             yield audit
         finally:
@@ -384,10 +414,10 @@ def audit(tmp_path_factory, s3_server) -> Iterator[Audit]:
 
 def _run_every_job(audit: Audit) -> None:
     """Each job once, in the order an operator's day has."""
-    assert audit.launch("sync_job").returncode == 0, audit.launches[-1].stderr[-3000:]
-    assert audit.launch("rollback_colour_job").returncode == 0, audit.launches[-1].stderr[-3000:]
-    assert audit.launch("release_colour_hold_job").returncode == 0, audit.launches[-1].stderr[-3000:]
-    assert audit.launch("reconcile_apps_job").returncode == 0, audit.launches[-1].stderr[-3000:]
+    for sync in ("", "_handbook"):  # the `sync:` section, then the knowledge base of `syncs:`
+        for job in (f"sync{sync}_job", f"rollback_colour{sync}_job", f"release_colour_hold{sync}_job",
+                    f"reconcile_apps{sync}_job"):  # fmt: skip
+            assert audit.launch(job).returncode == 0, audit.launches[-1].stderr[-3000:]
     key = _video_partition(audit)
     assert audit.launch("video_job", "--partition", key).returncode == 0, audit.launches[-1].stderr[-3000:]
     assert audit.launch("video_dataset_job").returncode == 0, audit.launches[-1].stderr[-3000:]
@@ -432,7 +462,7 @@ def test_the_audit_covers_every_job_of_the_code_location(audit):
     received = requests.get(f"{audit.webhooks_url}/_received", timeout=5).json()["received"]
     assert {item["service"] for item in received} >= {"slack", "dingtalk", "wecom"}
     assert list(audit.smtp_out.glob("*.json"))
-    assert len(audit.hook.requests) >= 2  # the promotion and the rollback
+    assert len(audit.hook.requests) >= 4  # each sync's promotion and rollback
     assert any(r.cookie and COOKIE_VALUE in r.cookie for r in audit.site.requests)
 
 
@@ -499,11 +529,11 @@ def test_the_scan_finds_a_planted_secret_in_each_kind_of_place(audit, tmp_path):
         scan.runs(instance, [run.run_id])
     (tmp_path / "report.md").write_text(f"password: {planted}")
     scan.folder("planted folder", tmp_path)
-    audit.s3.put_object(Bucket=audit.buckets[1], Key="planted/leak.txt", Body=f"key {MARK}".encode())
+    audit.s3.put_object(Bucket=audit.buckets[-1], Key="planted/leak.txt", Body=f"key {MARK}".encode())
     try:
-        scan.bucket(audit.s3, audit.buckets[1])
+        scan.bucket(audit.s3, audit.buckets[-1])
     finally:
-        audit.s3.delete_object(Bucket=audit.buckets[1], Key="planted/leak.txt")
+        audit.s3.delete_object(Bucket=audit.buckets[-1], Key="planted/leak.txt")
     places = {hit.split(" | ")[0].split(" event")[0] for hit in scan.hits}
     assert any(p.startswith("run ") for p in places), scan.hits
     assert "planted folder/report.md" in places

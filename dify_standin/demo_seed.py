@@ -1,10 +1,10 @@
 """What `--demo` seeds: the datasets and workflow app the README's quick start uses.
 
 Fixed ids and keys so that `config/demo.yaml` can name them: two datasets `kb-blue` / `kb-green`, one for
-videos, a workflow app `summarize` (key `app-demo-summarize`; Start, Knowledge Retrieval, LLM, End) with a
-month of log rows for reports, a console account, so that the reports read node executions (cost, the
-token split, the per-node table) as they would on a real Dify, and a console chatflow `support-chat` whose
-knowledge-retrieval node reads `kb-blue` (the app a promotion rebinds).
+videos, one for the named sync `handbook` (`kb-handbook`), a workflow app `summarize` (key `app-demo-summarize`;
+Start, Knowledge Retrieval, LLM, End) with a month of log rows for reports, a console account, so that the reports
+read node executions (cost, the token split, the per-node table) as they would on a real Dify, and a console
+chatflow `support-chat` whose knowledge-retrieval node reads `kb-blue` (the app a promotion rebinds).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ DEMO_DATASETS = {
     "kb-blue": "0b1e0000-0000-4000-8000-000000000001",
     "kb-green": "06ee0000-0000-4000-8000-000000000002",
     "kb-videos": "0f1d0000-0000-4000-8000-000000000003",
+    "kb-handbook": "0ba00000-0000-4000-8000-000000000004",
 }
 DEMO_APP_ID = "a9900000-0000-4000-8000-000000000001"
 DEMO_APP_KEY = "app-demo-summarize"

@@ -36,8 +36,21 @@ def test_the_demo_configuration_loads_every_feature_it_names():
     dg.Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
     groups = {graph.get(key).group_name for key in graph.get_all_asset_keys()}
-    assert {"sync", "workflows"} <= groups
-    assert {"sync_job", "rollback_colour_job"} <= {j.name for j in defs.resolve_all_job_defs()}
+    assert {"sync", "sync_handbook", "workflows", "reports", "video"} <= groups
+    jobs = {j.name for j in defs.resolve_all_job_defs()}
+    assert {"sync_job", "rollback_colour_job", "sync_handbook_job"} <= jobs
+    assert "daily_sync_handbook_schedule" in {s.name for s in defs.schedules or []}
+    assert "bucket_changed_handbook_sensor" in {s.name for s in defs.sensors or []}
+
+
+def test_the_demo_handbook_is_a_single_dataset_sync_in_a_group_of_its_own():
+    """`syncs: [handbook]` beside the blue/green `sync:`: its own group, keys and dataset, no colours to switch."""
+    defs = build_definitions(load_settings(DEMO_ENV))
+    graph = defs.resolve_asset_graph()
+    keys = {key.to_user_string() for key in graph.get_all_asset_keys() if graph.get(key).group_name == "sync_handbook"}
+    assert keys == {f"handbook/{asset}" for asset in ("s3_objects", "dify_documents", "sync_plan", "synced_dataset")}
+    jobs = {j.name for j in defs.resolve_all_job_defs()}
+    assert "rollback_colour_handbook_job" not in jobs  # single mode: nothing to roll back to
 
 
 def _validate(tmp_path, settings: dict, env: dict[str, str]) -> subprocess.CompletedProcess:

@@ -1,5 +1,7 @@
-"""The README's first command: the demo brings up the local stack and the main job succeeds on sample data, without
-a word of beta or superseded features; Ctrl-C on it leaves no process of the demo behind, the code server included.
+"""The README's first command: the demo brings up the local stack and both sync jobs succeed on sample data (the
+blue/green `sync:` over the whole sample bucket, then the named sync `handbook` of `syncs:`, which puts only the
+handbook pages in its own dataset), without a word of beta or superseded features; Ctrl-C on it leaves no process of
+the demo behind, the code server included.
 """
 
 from __future__ import annotations
@@ -16,17 +18,19 @@ import dagster as dg
 import pytest
 import requests
 
+from dify_standin.demo_seed import DEMO_DATASETS
 from dify_standin.processes import free_port
 from difyops_dagster_tests.deploy.dagster_processes import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
+HANDBOOK_PAGES = sorted(p.name for p in (ROOT / "examples" / "sample-docs" / "handbook").iterdir())
 DEMO = [sys.executable, str(ROOT / "scripts" / "demo.py")]
 NOISE = ("BetaWarning", "PreviewWarning", "SupersessionWarning")
 MARK = "DIFYOPS_DEMO_TEST_MARK"  # in the demo's environment, so inherited by every process it starts
 
 
 @pytest.mark.slow
-def test_the_demo_runs_the_sync_on_the_sample_bucket(tmp_path):
+def test_the_demo_runs_both_syncs_on_the_sample_bucket(tmp_path):
     args = ["--no-ui", "--dify-port", str(free_port()), "--s3-port", str(free_port()), "--home", str(tmp_path / "home")]
     demo = subprocess.Popen([*DEMO, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     try:
@@ -38,8 +42,20 @@ def test_the_demo_runs_the_sync_on_the_sample_bucket(tmp_path):
     assert demo.returncode == 0, stdout[-3000:] + stderr[-3000:]
     assert "uploaded 10 sample files" in stdout
     assert "sync_job succeeded" in stdout
+    assert "sync_handbook_job succeeded" in stdout
     assert (tmp_path / "home" / "history" / "runs.db").exists()
     assert [w for w in NOISE if w in stdout + stderr] == [], stderr[-3000:]
+    handbook = synced_dataset(tmp_path / "home", dg.AssetKey(["handbook", "synced_dataset"]))
+    assert handbook["dataset_id"] == DEMO_DATASETS["kb-handbook"]
+    assert (handbook["documents"], handbook["writes_failed"]) == (len(HANDBOOK_PAGES), 0), HANDBOOK_PAGES
+
+
+def synced_dataset(home: Path, key: dg.AssetKey) -> dict:
+    """The metadata of the latest materialization of a sync's `synced_dataset` asset in the demo's instance."""
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        event = instance.get_latest_materialization_event(key)
+        assert event is not None and event.asset_materialization is not None, f"{key.to_user_string()} not synced"
+        return {name: value.value for name, value in event.asset_materialization.metadata.items()}
 
 
 def processes_of(mark: str) -> list[str]:

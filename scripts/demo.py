@@ -1,12 +1,14 @@
-"""The README's demo: the local stack with sample data, the main job once, then the Dagster UI.
+"""The README's demo: the local stack with sample data, each sync job once, then the Dagster UI.
 
-Starts moto's S3 server on 127.0.0.1:9000, the Dify stand-in (`--demo`: datasets kb-blue/kb-green/kb-videos, a
-workflow app) on 127.0.0.1:5001 and the sample video site (three videos: manual subtitles, automatic captions,
-none) on 127.0.0.1:8765, uploads examples/sample-docs to s3://difyops-demo/docs/, runs `dg launch --job sync_job`
-into $DAGSTER_HOME (var/dagster_home, SQLite), then serves `dg dev` on 127.0.0.1:3000 until Ctrl-C, where the
-daemon's video sensor finds the three videos. The servers' logs go to var/logs/. Ctrl-C (or SIGTERM) stops every
-process the demo started, down to the code server and any run in progress. `--no-ui` stops after the sync (used by
-the test that keeps this command honest).
+Starts moto's S3 server on 127.0.0.1:9000, the Dify stand-in (`--demo`: datasets kb-blue/kb-green/kb-videos/
+kb-handbook, a workflow app) on 127.0.0.1:5001 and the sample video site (three videos: manual subtitles, automatic
+captions, none) on 127.0.0.1:8765, uploads examples/sample-docs to s3://difyops-demo/docs/, runs
+`dg launch --job sync_job` (the blue/green `sync:`) and then `dg launch --job sync_handbook_job` (the named sync
+`handbook` of `syncs:`) into $DAGSTER_HOME (var/dagster_home, SQLite), so that the UI shows both groups
+materialized, then serves `dg dev` on 127.0.0.1:3000 until Ctrl-C, where the daemon's video sensor finds the three
+videos. The servers' logs go to var/logs/. Ctrl-C (or SIGTERM) stops every process the demo started, down to the
+code server and any run in progress. `--no-ui` stops after the syncs (used by the test that keeps this command
+honest).
 """
 
 from __future__ import annotations
@@ -24,11 +26,16 @@ from difyops_dagster_tests.demo_stack import BUCKET, ROOT, running_demo_stack
 
 VIDEO_SITE_PORT = 8765  # config/demo.yaml's video source
 DG = str(Path(sys.executable).with_name("dg"))
+# config/demo.yaml's syncs, in the order the demo runs them: job -> what it does.
+SYNC_JOBS = {
+    "sync_job": "blue/green sync of the sample bucket",
+    "sync_handbook_job": "the handbook knowledge base: docs/handbook/ into kb-handbook",
+}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--no-ui", action="store_true", help="stop after the sync instead of serving the UI")
+    parser.add_argument("--no-ui", action="store_true", help="stop after the syncs instead of serving the UI")
     parser.add_argument("--dify-port", type=int, default=int(os.environ.get("DEMO_DIFY_PORT", 5001)))
     parser.add_argument("--s3-port", type=int, default=int(os.environ.get("DEMO_S3_PORT", 9000)))
     parser.add_argument("--ui-port", type=int, default=int(os.environ.get("DEMO_UI_PORT", 3000)))
@@ -61,9 +68,9 @@ def demo(args: argparse.Namespace, home: Path) -> int:
         print(f"demo: Dify stand-in at {stack.standin.api_url}; server logs in {logs}", flush=True)
         env = {**os.environ, **stack.env}
         if args.no_ui:
-            return run_sync(env)
+            return run_syncs(env)
         with sample_video_site(env, logs):
-            synced = run_sync(env)
+            synced = run_syncs(env)
             with DagsterDevProcess(ROOT / "workspace.yaml", env, ROOT, port=args.ui_port, log_dir=logs) as ui:
                 print(f"demo: Dagster UI on {ui.url} (Ctrl-C stops everything); its log: {ui.log_path}", flush=True)
                 assert ui.proc is not None
@@ -86,11 +93,17 @@ def sample_video_site(env: dict[str, str], logs: Path):
         site.stop()
 
 
-def run_sync(env: dict[str, str]) -> int:
-    """`dg launch --job sync_job` in its own process group: an interrupt stops the run and every step process."""
-    print("demo: running sync_job (blue/green sync of the sample bucket) ...", flush=True)
+def run_syncs(env: dict[str, str]) -> int:
+    """Every job of SYNC_JOBS, one after the other, even after a failure: 0 when all succeeded."""
+    statuses = [run_sync(env, job, what) for job, what in SYNC_JOBS.items()]
+    return next((status for status in statuses if status), 0)
+
+
+def run_sync(env: dict[str, str], job: str, what: str) -> int:
+    """`dg launch --job <job>` in its own process group: an interrupt stops the run and every step process."""
+    print(f"demo: running {job} ({what}) ...", flush=True)
     launch = subprocess.Popen(
-        [DG, "launch", "--job", "sync_job", "-m", "difyops_dagster.definitions"],
+        [DG, "launch", "--job", job, "-m", "difyops_dagster.definitions"],
         env=env,
         cwd=ROOT,
         start_new_session=True,
@@ -104,7 +117,7 @@ def run_sync(env: dict[str, str]) -> int:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 launch.wait(60)
         end_process_group(launch.pid)
-    print(f"demo: sync_job {'succeeded' if synced == 0 else 'FAILED'}", flush=True)
+    print(f"demo: {job} {'succeeded' if synced == 0 else 'FAILED'}", flush=True)
     return synced
 
 

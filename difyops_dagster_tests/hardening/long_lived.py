@@ -84,6 +84,11 @@ class LongLivedInstance:
                 start_new_session=True,
             )
 
+    def launch_together(self, jobs: list[str], logs: Path) -> list[int]:
+        """`dg launch` of every job at the same moment, each logging to `logs`; the exit codes once all ended."""
+        procs = [self.dg_launch(job, logs / f"{i}-{job}.log") for i, job in enumerate(jobs)]
+        return [proc.wait(RUN_WAIT_S) for proc in procs]
+
 
 class LongLivedSync(LongLivedInstance):
     """The sync world's one sync on a long-lived instance, and the files of its bucket as the tests changed them."""

@@ -1,10 +1,16 @@
 """Load suite (issue 9): the bucket sensor over 100,000 objects, a sync whose every Dify call is delayed while the
-upload pool is at its widest, and a daily report over 100,000 log rows. Each cell stays within a memory bound taken
+upload pool is at its widest, three knowledge bases (issue 18) synced at once under the same delay, and a daily
+report over 100,000 log rows. Each cell stays within a memory bound taken
 from the benchmark that measures the same path, and leaves no thread and no file descriptor behind.
 
 The sync cell holds every Dify call 250 ms at the stand-in with 200 uploads in flight (`sync.upload_concurrency:
 200`): 400 files into both colours, then a no-op run; it checks from the stand-in's request log that the delayed
-calls did overlap and that no more than 200 were ever in flight.
+calls did overlap and that no more than 200 were ever in flight. The three knowledge bases of `syncs:` launch their
+sync jobs at the same moment on one instance (the repository's dagster.yaml), each run a `dg launch` process of
+its own, 200 files each with 50 uploads in flight: the calls of the three overlap (more in flight than one sync may
+have) while no sync ever has more than its own 50 in flight. (Not threads of this process: Dagster's
+`execute_in_process` in three threads deadlocks on the logging module's lock as each run configures its handlers.)
+Its memory is three run processes' own, not this process's, so that cell records no footprint.
 
 How memory is measured: the process's peak RSS (`VmHWM`) is reset through `/proc/self/clear_refs` right before the
 work, so the peak is this work's own, then reported as growth over the RSS just before it. Times are recorded on the
@@ -33,9 +39,12 @@ import pytest
 from difyops_dagster.definitions import build_definitions
 from difyops_dagster.dify.transport import POOL_MAXSIZE
 from difyops_dagster.settings import parse_settings
+from difyops_dagster.sync.colour import load_state
 from difyops_dagster_tests.hardening.filled_s3 import FilledMotoS3Process, object_body, object_key
+from difyops_dagster_tests.hardening.long_lived import LIVE_SYNC, LongLivedInstance
 from difyops_dagster_tests.reports.scenario import materialize, read_json
 from difyops_dagster_tests.sync.conftest import SyncWorld, open_world
+from difyops_dagster_tests.sync.knowledge_bases import knowledge_bases, state_key, syncs_config
 
 # Dagster 1.13 itself reads the deprecated `InitResourceContext.dagster_run` when it initializes a nested resource.
 pytestmark = [
@@ -243,6 +252,50 @@ def test_a_sync_with_every_dify_call_delayed_converges_within_its_concurrency_li
     record_property("s3_connections_discarded", sum(n for size, n in discarded.items() if size != POOL_MAXSIZE))
     assert discarded[POOL_MAXSIZE] == 0, "every Dify call in flight keeps its connection"
     footprint.assert_nothing_leaked()
+
+
+# --- three knowledge bases synced at once, every Dify call delayed ---
+
+KB_FILES = 200
+KB_CONCURRENCY = 50
+
+
+@pytest.mark.scoreboard("load")
+@pytest.mark.xdist_group("load-standin")
+def test_three_knowledge_bases_synced_at_once_converge_each_within_its_own_concurrency(
+    standin, s3_server, s3_client, bucket, monkeypatch, tmp_path, record_property
+):
+    with open_world(standin, s3_client, bucket, monkeypatch, tmp_path, endpoint_url=s3_server.endpoint_url) as world:
+        bases = knowledge_bases(world, ["handbook", "faq", "policies"], KB_FILES)
+        config = syncs_config(world, bases, **{**LIVE_SYNC, "upload_concurrency": KB_CONCURRENCY})
+        life = LongLivedInstance(tmp_path, world.env, config)
+        world.standin.admin.set_faults([{"path": "^/v1/", "latency_ms": DELAY_MS}])
+        world.standin.admin.clear_request_log()
+        started = time.perf_counter()
+
+        codes = life.launch_together([base.job for base in bases], tmp_path)
+
+        seconds = time.perf_counter() - started
+        assert codes == [0] * len(bases), [log.read_text(errors="replace")[-2000:] for log in tmp_path.glob("*.log")]
+        log = world.standin.admin.request_log()
+        in_flight = _most_arrivals_within([r["time"] for r in log], DELAY_MS / 1000)
+        each_in_flight = {}
+        for base in bases:
+            assert sorted(d["metadata"]["source_key"] for d in world.documents(base.blue)) == base.source_keys()
+            assert (
+                world.documents(base.green) == []
+                and load_state(s3_client, bucket, state_key(base.name)).active == "blue"
+            )
+            paths = tuple(f"/v1/datasets/{dataset}/" for dataset in base.datasets().values())
+            times = [r["time"] for r in log if r["path"].startswith(paths)]
+            each_in_flight[base.name] = _most_arrivals_within(times, DELAY_MS / 1000)
+    assert max(each_in_flight.values()) <= KB_CONCURRENCY, each_in_flight
+    assert in_flight > KB_CONCURRENCY, f"the three syncs' calls overlapped: {in_flight} {each_in_flight}"
+    record_property("knowledge_bases", len(bases))
+    record_property("files", KB_FILES * len(bases))
+    record_property("delayed_calls", len(log))
+    record_property("kb_calls_in_flight_max", in_flight)
+    record_property("kb_seconds", round(seconds))
 
 
 # --- the daily report over 100,000 log rows ---

@@ -22,7 +22,6 @@ from difyops_dagster.settings import parse_settings
 from difyops_dagster.sync.colour import load_state
 from difyops_dagster_tests.hardening.long_lived import (
     LIVE_SYNC,
-    RUN_WAIT_S,
     LongLivedInstance,
     assert_one_promoted_and_the_others_said_why,
     run_log,
@@ -181,12 +180,6 @@ def long_lived(world: SyncWorld, home: Path, bases: list[KnowledgeBase]) -> Long
     return LongLivedInstance(home, world.env, syncs_config(world, bases, **{**LIVE_SYNC, "upload_concurrency": 1}))
 
 
-def launch_together(life: LongLivedInstance, jobs: list[str], home: Path) -> list[int]:
-    """`dg launch` of every job at once; the exit codes, once all are done."""
-    procs = [life.dg_launch(job, home / f"{i}-{job}.log") for i, job in enumerate(jobs)]
-    return [proc.wait(RUN_WAIT_S) for proc in procs]
-
-
 def writes_by_dataset(world: SyncWorld) -> dict[str, list[float]]:
     """When each write request to each dataset reached the stand-in."""
     writes: dict[str, list[float]] = {}
@@ -261,7 +254,7 @@ def test_two_syncs_launched_together_write_side_by_side_and_one_dataset_one_step
     world.standin.admin.set_faults([{"method": "POST", "path": "^/v1/datasets/", "latency_ms": WRITE_LATENCY_MS}])
     world.standin.admin.clear_request_log()
 
-    codes = launch_together(life, ["sync_handbook_job", "sync_handbook_job", "sync_faq_job"], tmp_path)
+    codes = life.launch_together(["sync_handbook_job", "sync_handbook_job", "sync_faq_job"], tmp_path)
 
     assert codes == [0, 0, 0], [log.read_text(errors="replace")[-2000:] for log in sorted(tmp_path.glob("*.log"))]
     for base in bases:
@@ -304,7 +297,7 @@ def test_five_syncs_launched_together_promote_side_by_side_but_the_one_whose_dat
     )
     world.standin.admin.clear_request_log()
 
-    codes = launch_together(life, [b.job for b in bases], tmp_path)
+    codes = life.launch_together([b.job for b in bases], tmp_path)
 
     assert codes[:-1] == [0, 0, 0, 0] and codes[-1] != 0, codes
     for base in bases[:-1]:

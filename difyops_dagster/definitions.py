@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import dagster as dg
 
+from difyops_dagster.config_model import SettingsError
 from difyops_dagster.dify.resource import build_console_resource, build_dify_resource
 from difyops_dagster.execution.defs import build_defs as build_execution_defs
 from difyops_dagster.notify.defs import build_defs as build_notify_defs
 from difyops_dagster.reports.defs import build_defs as build_reports_defs
-from difyops_dagster.config_model import SettingsError
 from difyops_dagster.settings import Settings, load_settings
 from difyops_dagster.storage.resources import build_artifact_store_resource, build_s3_resource
 from difyops_dagster.sync.defs import build_defs as build_sync_defs

@@ -33,11 +33,12 @@ def demo_settings(env: dict[str, str]):
 
 
 def asset_groups(env: dict[str, str]) -> dict[str, list[str]]:
-    """Every asset group of the demo's code location and its assets, from the definitions themselves."""
+    """Every asset group of the demo's code location and its assets, from the definitions themselves, named as the
+    UI writes them (`handbook / s3_objects` for the key `handbook/s3_objects`)."""
     defs = build_definitions(demo_settings(env))
     groups: dict[str, list[str]] = defaultdict(list)
     for spec in defs.resolve_all_asset_specs():
-        groups[spec.group_name].append(spec.key.to_user_string())
+        groups[spec.group_name].append(" / ".join(spec.key.path))
     return dict(groups)
 
 
@@ -88,8 +89,12 @@ def skip_community_modal(page) -> None:
 
 
 def settle(page) -> None:
-    """Graph nodes first draw with a "Loading..." row, filled in once their status arrives."""
-    page.wait_for_function("() => !document.body.innerText.includes('Loading...')", timeout=WAIT_S * 1000)
+    """Graph nodes and catalog rows first draw with a "Loading..." row, a collapsed group's box with "(fetching
+    statuses)"; both are filled in once the statuses arrive."""
+    page.wait_for_function(
+        "() => !['Loading...', 'fetching statuses'].some(t => document.body.innerText.includes(t))",
+        timeout=WAIT_S * 1000,
+    )
 
 
 def wait_text(page, text: str, timeout_s: float = WAIT_S) -> None:

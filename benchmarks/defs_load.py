@@ -15,7 +15,6 @@ import time of the package (Dagster included), paid once whatever the number of 
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -24,6 +23,8 @@ import time
 from pathlib import Path
 
 import yaml
+
+from benchmarks._child import child_json
 
 TITLE = "Definitions load time with 1 / 5 / 20 syncs (in process and `dg check defs`)"
 SIZES = [int(n) for n in os.environ.get("BENCH_DEFS_SYNCS", "1,5,20").split(",")]
@@ -84,16 +85,7 @@ def settings_tree(count: int) -> dict:
 
 
 def _in_process(config: Path) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(config)],
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=600,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return child_json(CHILD, str(config), timeout=600)
 
 
 def _dg_check_defs(config: Path, home: Path) -> float:

@@ -13,13 +13,11 @@ JSON hand-off the step writes for its downstream steps.
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from benchmarks._child import child_json
 from dify_standin.processes import MotoS3Process, SeaweedS3Process
 
 TITLE = "Listing 100,000 objects: s3_objects vs a bare boto3 paginator (time, peak memory)"
@@ -69,17 +67,7 @@ def _populate(s3) -> None:
 
 
 def _measure(endpoint: str, variant: str) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD, endpoint, BUCKET, variant],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=900,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return child_json(CHILD, endpoint, BUCKET, variant, timeout=900)
 
 
 def _memory(result: dict) -> str:

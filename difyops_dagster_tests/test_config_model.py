@@ -14,12 +14,14 @@ from difyops_dagster.config_model import SettingsError
 from difyops_dagster.settings import parse_settings
 
 DATASET = "0b1e0000-0000-4000-8000-000000000001"
+VIDEO_DATASET = "0f1d0000-0000-4000-8000-000000000003"  # each dataset has one writer (sync/ownership.py)
+GIVEN = "0c0d0000-0000-4000-8000-00000000000a"
 ENV = {"K": "dataset-key", "APP_KEY": "app-key-0123456789"}
 APP = {"name": "bot", "api_key": {"env": "APP_KEY"}}
 SECTIONS = {
     "dify": {"base_url": "http://127.0.0.1:5001/v1", "dataset_api_key": {"env": "K"}},
     "sync": {"bucket": "b", "mode": "single", "dataset_id": DATASET},
-    "video": {"dataset_id": DATASET, "sources": [{"name": "talks", "url": "https://example.com/list"}]},
+    "video": {"dataset_id": VIDEO_DATASET, "sources": [{"name": "talks", "url": "https://example.com/list"}]},
     "reports": {"apps": [APP], "start_date": "2026-10-01"},
     "workflows": {"apps": [{**APP, "schedule_cron": "0 * * * *"}]},
 }
@@ -69,7 +71,7 @@ def test_every_storage_prefix_is_a_relative_folder_written_with_one_trailing_sla
 @pytest.mark.parametrize("path", ["sync.dataset_id", "video.dataset_id"])
 def test_every_dataset_id_is_a_uuid_written_the_canonical_way(path):
     section, field = path.split(".")
-    assert getattr(getattr(load_with(path, DATASET.upper()), section), field) == DATASET
+    assert getattr(getattr(load_with(path, GIVEN.upper()), section), field) == GIVEN
     with pytest.raises(SettingsError, match=rf"{path}: a Dify dataset id is a UUID"):
         load_with(path, "kb-blue")
 

@@ -22,9 +22,6 @@ from difyops_dagster.sync.schedules import build_daily_schedule
 from difyops_dagster.sync.scope import SyncScope
 from difyops_dagster.sync.sensors import build_bucket_sensor
 
-WEBHOOK_RESOURCE = "sync_webhook"
-NOTIFICATIONS_RESOURCE = "bucket_notifications"
-
 
 def sync_scopes(settings: Settings) -> list[SyncScope]:
     """One scope per configured sync: the unnamed `sync:` first, then `syncs:` in order."""
@@ -78,5 +75,5 @@ def build_one_sync_defs(scope: SyncScope, settings: Settings) -> dg.Definitions:
         jobs=jobs,
         schedules=[build_daily_schedule(scope, sync_job)],
         sensors=[build_bucket_sensor(scope, sync_job)],
-        resources={scope.op(WEBHOOK_RESOURCE): webhook, scope.op(NOTIFICATIONS_RESOURCE): notifications},
+        resources={scope.webhook_resource: webhook, scope.notifications_resource: notifications},
     )

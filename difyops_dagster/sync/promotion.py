@@ -161,7 +161,7 @@ def own_run_verdict(
 
 def resource_keys(scope: SyncScope) -> set[str]:
     """What a colour-changing step uses; the webhook is this sync's own (`sync_webhook_<name>`: its own URL)."""
-    return {"s3", "dify", "dify_console", scope.op("sync_webhook")}
+    return {"s3", "dify", "dify_console", scope.webhook_resource}
 
 
 def _resources(
@@ -169,7 +169,7 @@ def _resources(
 ) -> tuple[Any, DifyResource, DifyConsoleResource, SyncWebhookResource]:
     """(the S3 client: `context.resources.s3` is what `S3Resource` creates, the Dify resources, the webhook)."""
     r = context.resources
-    return r.s3, r.dify, r.dify_console, getattr(r, scope.op("sync_webhook"))
+    return r.s3, r.dify, r.dify_console, getattr(r, scope.webhook_resource)
 
 
 def build_active_colour_asset(scope: SyncScope) -> dg.AssetsDefinition:

@@ -62,6 +62,14 @@ class SyncScope:
         return f"{base}_{self.name}" if self.name else base
 
     @property
+    def webhook_resource(self) -> str:
+        return self.op("sync_webhook")
+
+    @property
+    def notifications_resource(self) -> str:
+        return self.op("bucket_notifications")
+
+    @property
     def write_pool(self) -> str:
         return self.op(WRITE_POOL)
 

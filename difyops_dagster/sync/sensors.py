@@ -117,7 +117,7 @@ def _run(cursor: SensorCursor, key: str, reason: str, context: dg.SensorEvaluati
 def build_bucket_sensor(scope: SyncScope, job: UnresolvedAssetJobDefinition) -> dg.SensorDefinition:
     settings = scope.settings
     accepted, wanted = _accepts(settings, scope.excluded_keys), _uploadable_key(settings)
-    notifications_key = scope.op("bucket_notifications")
+    notifications_key = scope.notifications_resource
     location = f"s3://{settings.bucket}/{settings.prefix}"
     watched = "its event notifications" if settings.notifications_queue_url else "a listing every tick"
 
